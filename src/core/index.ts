@@ -1,0 +1,16 @@
+// The runtime-free core: everything here runs on any runtime with WebCrypto.
+
+export {
+  AimCredentialsError,
+  FernetInvalidKeyError,
+  FernetInvalidTokenError,
+  type ErrorCode,
+  type ErrorOptions,
+} from './errors.ts'
+export {
+  Fernet,
+  type FernetDecryptOptions,
+  type FernetEncryptOptions,
+  type FernetKeyOptions,
+} from './fernet.ts'
+export { MultiFernet } from './multi-fernet.ts'

@@ -1,0 +1,18 @@
+// The shared suites under Deno, against the built package imported by name: Deno matches the
+// `deno` export condition, which must lead to the web entry.
+
+import * as api from 'aim-credentials'
+
+import { Fernet, encryptWithIv } from '../../src/core/fernet.ts'
+import { fernetSuite } from '../suite/fernet.suite.ts'
+
+declare const Deno: { test(name: string, run: () => unknown): void }
+
+Deno.test('aim-credentials resolves to the web entry', () => {
+  const resolved = import.meta.resolve('aim-credentials')
+  if (!resolved.endsWith('/dist/web/index.js')) throw new Error(`resolved ${resolved}`)
+})
+
+for (const testCase of fernetSuite(api, { Fernet, encryptWithIv })) {
+  Deno.test(testCase.name, testCase.run)
+}
