@@ -68,10 +68,28 @@ export let encryptWithIv: (
  * const json = new TextDecoder().decode(await fernet.decrypt(token))
  * ```
  */
-export class Fernet {
-  /** The primitives this class uses; the Node entry swaps in node:crypto. */
-  protected static createPrimitives: FernetPrimitivesFactory = webCryptoPrimitives
+// The primitives each class uses, looked up along its prototype chain: the Node entry registers
+// node:crypto for its subclass. Kept here rather than on the class, so it is not public API.
+const primitivesByClass = new WeakMap<object, FernetPrimitivesFactory>()
 
+/** Makes `subclass` (and its subclasses) use `factory`. Internal: for the Node entry. */
+export function usePrimitives(subclass: typeof Fernet, factory: FernetPrimitivesFactory): void {
+  primitivesByClass.set(subclass, factory)
+}
+
+function primitivesFor(constructor: object): FernetPrimitivesFactory {
+  for (
+    let current: object | null = constructor;
+    current;
+    current = Object.getPrototypeOf(current)
+  ) {
+    const factory = primitivesByClass.get(current)
+    if (factory) return factory
+  }
+  return webCryptoPrimitives
+}
+
+export class Fernet {
   readonly #signingKey: CryptoKey
   readonly #encryptionKey: CryptoKey
   readonly #primitives: FernetPrimitives
@@ -80,7 +98,7 @@ export class Fernet {
     checkKeyAlgorithms(signingKey, encryptionKey)
     this.#signingKey = signingKey
     this.#encryptionKey = encryptionKey
-    this.#primitives = (new.target as typeof Fernet).createPrimitives(signingKey, encryptionKey)
+    this.#primitives = primitivesFor(new.target)(signingKey, encryptionKey)
   }
 
   /**

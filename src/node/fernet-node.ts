@@ -10,7 +10,7 @@ import {
   timingSafeEqual,
 } from 'node:crypto'
 
-import { Fernet as WebCryptoFernet } from '../core/fernet.ts'
+import { Fernet as WebCryptoFernet, usePrimitives } from '../core/fernet.ts'
 import {
   HEADER_LENGTH,
   MAC_LENGTH,
@@ -87,9 +87,6 @@ const PADDING = ['', '==', '='] as const
  * Fernet for Node: the same class and tokens as everywhere else, computed with node:crypto.
  * {@inheritDoc WebCryptoFernet}
  */
-export class Fernet extends WebCryptoFernet {
-  static {
-    // Assigned rather than redeclared, so this class has exactly the web entry's type.
-    this.createPrimitives = nodePrimitives
-  }
-}
+export class Fernet extends WebCryptoFernet {}
+
+usePrimitives(Fernet, nodePrimitives)

@@ -46,7 +46,10 @@ function encodeToken(bytes: Uint8Array): string {
 }
 
 /** Builds a token with a valid MAC and an all-zero IV around any ciphertext, from raw key bytes. */
-async function forgeWithValidMac(key: Uint8Array, ciphertext: Uint8Array): Promise<string> {
+async function forgeWithValidMac(
+  key: Uint8Array<ArrayBuffer>,
+  ciphertext: Uint8Array,
+): Promise<string> {
   const header = new Uint8Array(25)
   header[0] = 0x80
   const body = new Uint8Array([...header, ...ciphertext])
@@ -62,7 +65,10 @@ async function forgeWithValidMac(key: Uint8Array, ciphertext: Uint8Array): Promi
 }
 
 /** Encrypts one block under an all-zero IV, keeping AES-CBC's first block and not its padding. */
-async function encryptRawBlock(key: Uint8Array, block: Uint8Array): Promise<Uint8Array> {
+async function encryptRawBlock(
+  key: Uint8Array,
+  block: Uint8Array<ArrayBuffer>,
+): Promise<Uint8Array> {
   const aesKey = await crypto.subtle.importKey('raw', key.slice(16), 'AES-CBC', false, ['encrypt'])
   const iv = new Uint8Array(16)
   const padded = await crypto.subtle.encrypt({ name: 'AES-CBC', iv }, aesKey, block)

@@ -1,0 +1,116 @@
+// The shape every credential store shares, whatever keeps it (files and the OS keyring in Node,
+// IndexedDB in browsers, memory anywhere): both entries export classes of exactly this shape.
+
+import type { Fernet } from './fernet.ts'
+
+/**
+ * Stored credentials: the JSON object the Python SDK reads and writes, in either spelling
+ * (camelCase or snake_case). Fields this library does not know survive a load and a save.
+ */
+export type Credentials = Record<string, unknown>
+
+/** Where the encryption key comes from. */
+export type KeySource = 'keyring' | 'environment' | 'provided' | 'indexeddb' | 'memory'
+
+/** The answer of `describeKeySource()`. */
+export interface KeySourceDescription {
+  source: KeySource
+  /** The keyring backend in use, e.g. `secret-service`, `keychain`, `windows-credential`. */
+  backend?: string
+}
+
+/** Every kind of security event this library reports. */
+export type SecurityEventType =
+  | 'credentials.loaded'
+  | 'credentials.saved'
+  | 'credentials.migrated'
+  | 'credentials.deleted'
+  | 'credentials.imported'
+  | 'key.created'
+  | 'key.loaded'
+  | 'key.rotated'
+  | 'token.refreshed'
+  | 'token.refresh_failed'
+  | 'token.reused_shared'
+  | 'token.revoked'
+  | 'token.recovered'
+  | 'token.expired'
+  | 'session.logged_out'
+  | 'agent.registered'
+  | 'agent.saved'
+
+/**
+ * Something security-relevant that happened. Events never carry a secret: no key, token,
+ * password or credential value, only where and how.
+ */
+export interface SecurityEvent {
+  type: SecurityEventType
+  /** When it happened, as an ISO-8601 UTC string. */
+  time: string
+  /** The file or database the event concerns. */
+  path?: string
+  /** Where the encryption key came from. */
+  keySource?: KeySource
+  /** The keyring backend, when the key came from a keyring. */
+  backend?: string
+  /** A short, secret-free detail, such as an error code or an agent id. */
+  detail?: string
+}
+
+/** Called for each security event; exceptions it throws are ignored by the library. */
+export type SecurityEventListener = (event: SecurityEvent) => void
+
+/** Options of `SecureCredentialStorage`; each runtime reads the ones that apply to it. */
+export interface SecureCredentialStorageOptions {
+  /**
+   * Node: the plaintext path, default `~/.aim/credentials.json`. The encrypted file is the same
+   * path with `.json` replaced by `.encrypted`.
+   */
+  path?: string
+  /** Web: the IndexedDB database name, default `aim-sdk`. */
+  database?: string
+  /** Web: keep keys and credentials in IndexedDB (default) or only in this page's memory. */
+  persistence?: 'indexeddb' | 'memory'
+  /**
+   * An explicit key. Otherwise Node uses `AIM_ENCRYPTION_KEY` if set, else the OS keyring; the
+   * web uses a non-extractable key kept in IndexedDB.
+   */
+  key?: string | Fernet
+  /** Receives security events. */
+  onEvent?: SecurityEventListener
+}
+
+/** Options of `PlaintextCredentialStorage`, the explicit development mode. */
+export interface PlaintextCredentialStorageOptions {
+  /** Node: the plaintext path, default `~/.aim/credentials.json`. */
+  path?: string
+  /** Web: the IndexedDB database name, default `aim-sdk-plaintext`. */
+  database?: string
+  /** Receives security events. */
+  onEvent?: SecurityEventListener
+}
+
+/** Computes new credentials from the current ones, inside the storage's lock. */
+export type CredentialsUpdate = (current: Credentials | null) => Credentials | Promise<Credentials>
+
+/** What every credential store can do; token and agent code depend only on this. */
+export interface CredentialStore {
+  /** Replaces the stored credentials. */
+  saveCredentials(credentials: Credentials): Promise<void>
+  /** Returns the stored credentials, or `null` when there are none. */
+  loadCredentials(): Promise<Credentials | null>
+  /**
+   * Reads, transforms and writes the credentials under a lock that other processes (Node) or
+   * tabs (browser) respect, so that concurrent updates are never lost.
+   */
+  updateCredentials(update: CredentialsUpdate): Promise<Credentials>
+  /** Removes the stored credentials. */
+  deleteCredentials(): Promise<void>
+  /** Whether credentials are stored. */
+  credentialsExist(): Promise<boolean>
+  /**
+   * Runs `action` while holding this store's exclusive lock (cross-process in Node, cross-tab in
+   * browsers). The lock is not re-entrant: do not call `updateCredentials` inside `action`.
+   */
+  withLock<T>(action: () => Promise<T>): Promise<T>
+}
