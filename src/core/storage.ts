@@ -114,3 +114,27 @@ export interface CredentialStore {
    */
   withLock<T>(action: () => Promise<T>): Promise<T>
 }
+
+/**
+ * What `SecureCredentialStorage` offers on every runtime. Node keeps the key in the OS keyring and
+ * the credentials in an encrypted file; browsers keep non-extractable keys and the encrypted
+ * credentials in IndexedDB. A method without meaning on a runtime still exists there and says so
+ * in its result (`migrateToEncrypted()` resolves `false` in a browser, `requestPersistence()`
+ * resolves `true` in Node, where files persist).
+ */
+export interface SecureCredentialStore extends CredentialStore {
+  /** Encrypts a plaintext credentials file left by development mode or the Python SDK. */
+  migrateToEncrypted(): Promise<boolean>
+  /** Says where the encryption key comes from, and which keyring backend holds it. */
+  describeKeySource(): Promise<KeySourceDescription>
+  /** Takes a downloaded plaintext credentials file straight into encrypted storage. */
+  importCredentials(json: string | Credentials): Promise<void>
+  /** Asks the runtime to keep the stored data from eviction, where it can. */
+  requestPersistence(): Promise<boolean>
+}
+
+/** Where `findPlaintextCredentialFiles` looks; defaults are the home and current folders. */
+export interface PlaintextSearchOptions {
+  home?: string
+  cwd?: string
+}
