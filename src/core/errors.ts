@@ -98,3 +98,45 @@ export class FernetInvalidKeyError extends AimCredentialsError {
     )
   }
 }
+
+/** The codes a conversation with the AIM server can end in. */
+export type TokenErrorCode =
+  | 'ERR_NO_CREDENTIALS'
+  | 'ERR_INSECURE_URL'
+  | 'ERR_SESSION_REVOKED'
+  | 'ERR_NETWORK'
+  | 'ERR_TIMEOUT'
+  | 'ERR_SERVER'
+  | 'ERR_INVALID_RESPONSE'
+
+/**
+ * Getting, refreshing or revoking a token failed. Stored credentials are unchanged, except that a
+ * refresh token the server refused is remembered so that it is never presented again.
+ */
+export class TokenError extends AimCredentialsError {
+  declare readonly code: TokenErrorCode
+  /** The HTTP status of the server's answer, when there was one. */
+  readonly status: number | undefined
+
+  constructor(code: TokenErrorCode, message: string, options?: ErrorOptions & { status?: number }) {
+    super(code, message, options)
+    this.status = options?.status
+  }
+}
+
+/**
+ * The server refused the refresh token and could not recover it: the user must sign in again
+ * (download fresh SDK credentials from the AIM dashboard, or log in again).
+ */
+export class SessionRevokedError extends TokenError {
+  declare readonly code: 'ERR_SESSION_REVOKED'
+
+  constructor(reason: string, options?: ErrorOptions & { status?: number }) {
+    super(
+      'ERR_SESSION_REVOKED',
+      `${reason}. Sign in again: download new SDK credentials from the AIM dashboard ` +
+        '(Settings → SDK) or log in again, then save them to this storage',
+      options,
+    )
+  }
+}

@@ -19,6 +19,8 @@ export interface FernetPrimitives {
   verify(token: Bytes): Promise<boolean>
   /** Checks the MAC, then decrypts; `undefined` when either fails. */
   open(token: Bytes): Promise<Bytes | undefined>
+  /** Returns 16 fresh random bytes for an IV. */
+  randomIv(): Bytes
   /** Encodes token bytes as padded URL-safe base64. */
   encode(token: Bytes): string
   /** Decodes canonical padded URL-safe base64, or returns `undefined`. */

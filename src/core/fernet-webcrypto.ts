@@ -49,6 +49,7 @@ export const webCryptoPrimitives: FernetPrimitivesFactory = (signingKey, encrypt
       }
     },
 
+    randomIv: () => crypto.getRandomValues(new Uint8Array(16)),
     encode: encodeBase64Url,
     decode: decodeBase64Url,
   }

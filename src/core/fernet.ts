@@ -181,8 +181,7 @@ export class Fernet {
    */
   async encrypt(data: Uint8Array | string, options?: FernetEncryptOptions): Promise<string> {
     const now = options?.now ?? currentTime()
-    const iv = crypto.getRandomValues(new Uint8Array(16))
-    return this.#encrypt(data, now, iv)
+    return this.#encrypt(data, now, this.#primitives.randomIv())
   }
 
   /**

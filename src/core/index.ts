@@ -14,3 +14,17 @@ export {
   type FernetKeyOptions,
 } from './fernet.ts'
 export { MultiFernet } from './multi-fernet.ts'
+export type {
+  Credentials,
+  CredentialsUpdate,
+  CredentialStore,
+  KeySource,
+  KeySourceDescription,
+  PlaintextCredentialStorageOptions,
+  PlaintextSearchOptions,
+  SecureCredentialStorageOptions,
+  SecureCredentialStore,
+  SecurityEvent,
+  SecurityEventListener,
+  SecurityEventType,
+} from './storage.ts'

@@ -76,6 +76,13 @@ export interface SecureCredentialStorageOptions {
    * web uses a non-extractable key kept in IndexedDB.
    */
   key?: string | Fernet
+  /**
+   * Node: the OS keyring service that holds the key, default `aim-sdk` (the Python SDK's; the
+   * account is always `encryption-key`). Change it only to keep separate identities apart.
+   */
+  keyringService?: string
+  /** Node: how long one OS keyring call may take, in milliseconds; default 20000. */
+  keyringTimeout?: number
   /** Receives security events. */
   onEvent?: SecurityEventListener
 }
@@ -86,6 +93,8 @@ export interface PlaintextCredentialStorageOptions {
   path?: string
   /** Web: the IndexedDB database name, default `aim-sdk-plaintext`. */
   database?: string
+  /** Web: keep the JSON in IndexedDB (default) or only in this object's memory. */
+  persistence?: 'indexeddb' | 'memory'
   /** Receives security events. */
   onEvent?: SecurityEventListener
 }

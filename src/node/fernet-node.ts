@@ -4,6 +4,7 @@
 
 import {
   createCipheriv,
+  randomFillSync,
   createDecipheriv,
   createHmac,
   KeyObject,
@@ -16,6 +17,20 @@ import {
   MAC_LENGTH,
   type FernetPrimitivesFactory,
 } from '../core/fernet-primitives.ts'
+
+// IVs come from a pool of CSPRNG output, refilled 256 IVs at a time: one randomFillSync call per
+// IV costs more than the AES work on a small token. Each IV is handed out once.
+const ivPool = Buffer.alloc(16 * 256)
+let ivOffset = ivPool.length
+
+function randomIv(): Uint8Array<ArrayBuffer> {
+  if (ivOffset === ivPool.length) {
+    randomFillSync(ivPool)
+    ivOffset = 0
+  }
+  ivOffset += 16
+  return new Uint8Array(ivPool.subarray(ivOffset - 16, ivOffset))
+}
 
 const nodePrimitives: FernetPrimitivesFactory = (signingKey, encryptionKey) => {
   const hmacKey = KeyObject.from(signingKey)
@@ -65,6 +80,8 @@ const nodePrimitives: FernetPrimitivesFactory = (signingKey, encryptionKey) => {
         return undefined
       }
     },
+
+    randomIv,
 
     encode(token) {
       const bytes = Buffer.from(token.buffer, token.byteOffset, token.byteLength)

@@ -12,3 +12,20 @@ export {
   type FernetKeyOptions,
 } from '../core/index.ts'
 export { Fernet } from './fernet-node.ts'
+export { findPlaintextCredentialFiles } from './credential-paths.ts'
+export { PlaintextCredentialStorage } from './plaintext-storage.ts'
+export { SecureCredentialStorage } from './secure-storage.ts'
+export type {
+  Credentials,
+  CredentialsUpdate,
+  CredentialStore,
+  KeySource,
+  KeySourceDescription,
+  PlaintextCredentialStorageOptions,
+  PlaintextSearchOptions,
+  SecureCredentialStorageOptions,
+  SecureCredentialStore,
+  SecurityEvent,
+  SecurityEventListener,
+  SecurityEventType,
+} from '../core/storage.ts'

@@ -12,3 +12,19 @@ export {
   type FernetEncryptOptions,
   type FernetKeyOptions,
 } from '../core/index.ts'
+export { findPlaintextCredentialFiles, PlaintextCredentialStorage } from './plaintext-storage.ts'
+export { SecureCredentialStorage } from './secure-storage.ts'
+export type {
+  Credentials,
+  CredentialsUpdate,
+  CredentialStore,
+  KeySource,
+  KeySourceDescription,
+  PlaintextCredentialStorageOptions,
+  PlaintextSearchOptions,
+  SecureCredentialStorageOptions,
+  SecureCredentialStore,
+  SecurityEvent,
+  SecurityEventListener,
+  SecurityEventType,
+} from '../core/storage.ts'

@@ -1,0 +1,208 @@
+// The encryption key's home in the OS keyring, through @napi-rs/keyring: the Keychain on macOS,
+// the Credential Manager on Windows, the Secret Service on Linux (pinned: never the kernel keyutils
+// store, which forgets everything at reboot). Every failure becomes a typed error saying what to do.
+
+import type { AsyncEntry } from '@napi-rs/keyring'
+
+import { AimCredentialsError, type ErrorCode } from '../core/errors.ts'
+
+/** The keyring item that holds the key: the Python SDK's service and account by default. */
+export interface KeyringItem {
+  service: string
+  account: string
+  /** How long one keyring call may take, in milliseconds. */
+  timeoutMs: number
+}
+
+/** The Python SDK's keyring service name. */
+export const DEFAULT_KEYRING_SERVICE = 'aim-sdk'
+/** The Python SDK's keyring account (`username`) for the key. */
+export const KEYRING_ACCOUNT = 'encryption-key'
+/** The default bound on one keyring call; an unanswered unlock prompt ends here. */
+export const DEFAULT_KEYRING_TIMEOUT_MS = 20_000
+
+/** The keyring backend this platform uses: `secret-service`, `keychain` or `windows-credential`. */
+export function keyringBackend(): string {
+  if (process.platform === 'darwin') return 'keychain'
+  if (process.platform === 'win32') return 'windows-credential'
+  return 'secret-service'
+}
+
+const REMEDIES =
+  'start a Secret Service (gnome-keyring, KeePassXC) in this session, or set AIM_ENCRYPTION_KEY ' +
+  'to a Fernet key from your secret manager, or use PlaintextCredentialStorage for development only'
+
+/**
+ * Reads the key string from the keyring, or `null` when there is none. Two items for the same
+ * service and account (Python's keyring and this library may each create one) are accepted when
+ * they hold the same key.
+ *
+ * @throws {AimCredentialsError} `ERR_KEYRING_UNAVAILABLE`, `ERR_KEYRING_LOCKED`,
+ *   `ERR_KEYRING_TIMEOUT`, `ERR_KEYRING_BINDING_MISSING`, `ERR_KEYRING_CONFLICT`,
+ *   `ERR_KEYRING_FAILED`.
+ */
+export async function readKeyringKey(item: KeyringItem): Promise<string | null> {
+  const entry = await openEntry(item)
+  try {
+    return await bounded(item, (signal) => entry.getPassword(signal))
+  } catch (error) {
+    if (!isAmbiguous(error)) throw keyringError(error, 'read')
+    return resolveDuplicates(item, error)
+  }
+}
+
+/**
+ * Stores the key string in the keyring.
+ *
+ * @throws {AimCredentialsError} the same codes as {@link readKeyringKey}.
+ */
+export async function storeKeyringKey(item: KeyringItem, key: string): Promise<void> {
+  const entry = await openEntry(item)
+  try {
+    await bounded(item, (signal) => entry.setPassword(key, signal))
+  } catch (error) {
+    if (isAmbiguous(error)) throw conflictError(item, 2, error)
+    throw keyringError(error, 'store')
+  }
+}
+
+/**
+ * Removes the key from the keyring; returns whether there was one. For tests and for deliberate
+ * resets only: every file encrypted with the key becomes unreadable.
+ */
+export async function deleteKeyringKey(item: KeyringItem): Promise<boolean> {
+  const entry = await openEntry(item)
+  try {
+    return await bounded(item, (signal) => entry.deletePassword(signal))
+  } catch (error) {
+    throw keyringError(error, 'delete')
+  }
+}
+
+let bindingPromise: Promise<typeof import('@napi-rs/keyring')> | undefined
+
+async function openEntry(item: KeyringItem): Promise<AsyncEntry> {
+  bindingPromise ??= import('@napi-rs/keyring')
+  let binding
+  try {
+    binding = await bindingPromise
+  } catch (cause) {
+    bindingPromise = undefined
+    throw new AimCredentialsError(
+      'ERR_KEYRING_BINDING_MISSING',
+      `The native keyring binding (@napi-rs/keyring) is not installed for ` +
+        `${process.platform}-${process.arch}; reinstall with optional dependencies ` +
+        '(npm install --include=optional), or set AIM_ENCRYPTION_KEY',
+      { cause },
+    )
+  }
+
+  try {
+    return new binding.AsyncEntry(item.service, item.account, {
+      linux: { store: 'secret-service' },
+    })
+  } catch (cause) {
+    // The entry is built only when its store answers: on Linux this means no D-Bus session or no
+    // Secret Service on it.
+    throw unavailableError(cause)
+  }
+}
+
+async function resolveDuplicates(item: KeyringItem, ambiguity: unknown): Promise<string> {
+  const { findCredentialsAsync } = await bindingPromise!
+  let found
+  try {
+    found = await bounded(item, (signal) => findCredentialsAsync(item.service, null, signal))
+  } catch (error) {
+    throw keyringError(error, 'read')
+  }
+
+  const keys = new Set(
+    found.filter((each) => each.account === item.account).map((each) => each.password),
+  )
+  if (keys.size === 1) return [...keys][0]!
+  throw conflictError(item, keys.size, ambiguity)
+}
+
+// Each call gets an abort signal and a timer: a prompt nobody answers, or a frozen daemon, must
+// not hang the caller forever.
+async function bounded<T>(
+  item: KeyringItem,
+  call: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const controller = new AbortController()
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort()
+      reject(
+        new AimCredentialsError(
+          'ERR_KEYRING_TIMEOUT',
+          `The OS keyring did not answer within ${item.timeoutMs / 1000} s (an unanswered ` +
+            'unlock prompt, or a frozen keyring daemon); answer the prompt or restart the ' +
+            'keyring service and try again, or set AIM_ENCRYPTION_KEY',
+        ),
+      )
+    }, item.timeoutMs)
+  })
+
+  try {
+    return await Promise.race([call(controller.signal), timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+function isAmbiguous(error: unknown): boolean {
+  return /matched by \d+ credentials|ambiguous/i.test(messageOf(error))
+}
+
+function keyringError(error: unknown, operation: string): AimCredentialsError {
+  if (error instanceof AimCredentialsError) return error
+
+  const message = messageOf(error)
+  if (/unlock prompt|is locked|locked collection|interaction is not allowed/i.test(message)) {
+    return new AimCredentialsError(
+      'ERR_KEYRING_LOCKED',
+      `The OS keyring is locked, so the encryption key could not be ${operation === 'read' ? 'read' : 'stored'}; ` +
+        'unlock it (log in to the desktop session, or unlock the login keyring) and try again. ' +
+        'No key was created and nothing was written',
+      { cause: error },
+    )
+  }
+  if (/platform storage|platform failure|dbus|no storage access/i.test(message)) {
+    return unavailableError(error)
+  }
+  return new AimCredentialsError(
+    'ERR_KEYRING_FAILED',
+    `The OS keyring failed to ${operation} the encryption key; check the keyring service, or ` +
+      'set AIM_ENCRYPTION_KEY',
+    { cause: error },
+  )
+}
+
+function unavailableError(cause: unknown): AimCredentialsError {
+  const backend = keyringBackend()
+  return new AimCredentialsError(
+    'ERR_KEYRING_UNAVAILABLE' satisfies ErrorCode,
+    `No OS keyring is available to hold the encryption key (${backend}` +
+      `${backend === 'secret-service' ? ' over the D-Bus session bus' : ''}); ${REMEDIES}. ` +
+      'Nothing was written',
+    { cause },
+  )
+}
+
+function conflictError(item: KeyringItem, count: number, cause: unknown): AimCredentialsError {
+  return new AimCredentialsError(
+    'ERR_KEYRING_CONFLICT',
+    `The OS keyring holds ${count} different keys for service "${item.service}", account ` +
+      `"${item.account}" (Python's keyring and this library can each create one). Keep the one ` +
+      'your encrypted credentials were made with and delete the others (on Linux: ' +
+      `\`secret-tool search --all service ${item.service} username ${item.account}\`)`,
+    { cause },
+  )
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}

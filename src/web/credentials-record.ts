@@ -1,0 +1,179 @@
+// The stored credentials record, shared by the secure and plaintext browser storages: saving,
+// loading and updating it without losing a concurrent write, under the credentials lock, with
+// security events. How the credentials become stored fields (a Fernet token, or plain JSON) is
+// the caller's `CredentialsCodec`.
+
+import type {
+  Credentials,
+  CredentialsUpdate,
+  KeySource,
+  SecurityEventListener,
+  SecurityEventType,
+} from '../core/storage.ts'
+import type { Lock } from './locks.ts'
+import type { RecordStore } from './records.ts'
+import { credentialsCorrupt, updateContended } from './storage-errors.ts'
+
+/** The record name the credentials are kept under. */
+const CREDENTIALS_RECORD = 'credentials'
+
+/** How many times an update is recomputed when another writer changed the record meanwhile. */
+const MAX_UPDATE_ATTEMPTS = 20
+
+/** Turns credentials into the fields of the stored record, and back. */
+export interface CredentialsCodec {
+  /** Makes the stored fields; `revision` is added by the record. */
+  seal(credentials: Credentials): Promise<Record<string, unknown>>
+  /** Reads the credentials back from a stored record. */
+  open(record: Record<string, unknown>): Promise<Credentials>
+}
+
+/** What a `CredentialsRecord` is made of. */
+export interface CredentialsRecordParts {
+  records: RecordStore
+  lock: Lock
+  codec: CredentialsCodec
+  keySource?: KeySource
+  onEvent?: SecurityEventListener
+}
+
+type StoredRecord = Record<string, unknown> & { revision: string }
+
+/** Checks what a caller wants to store: a JSON object, not an array or a primitive. */
+export function checkCredentials(credentials: unknown): asserts credentials is Credentials {
+  if (typeof credentials !== 'object' || credentials === null || Array.isArray(credentials)) {
+    throw new TypeError('Credentials must be a JSON object')
+  }
+}
+
+/** Parses stored JSON text into credentials, or throws `ERR_CREDENTIALS_CORRUPT`. */
+export function parseCredentials(text: string, database: string): Credentials {
+  let credentials: unknown
+  try {
+    credentials = JSON.parse(text)
+  } catch (error) {
+    throw credentialsCorrupt(database, error)
+  }
+
+  if (typeof credentials !== 'object' || credentials === null || Array.isArray(credentials)) {
+    throw credentialsCorrupt(database)
+  }
+  return credentials as Credentials
+}
+
+/** A fresh random revision: it changes on every write, and never repeats. */
+function newRevision(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16))
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('')
+}
+
+/** The credentials record of one database (or memory store). */
+export class CredentialsRecord {
+  readonly #parts: CredentialsRecordParts
+
+  constructor(parts: CredentialsRecordParts) {
+    this.#parts = parts
+  }
+
+  /** Reports an event; a listener that throws or rejects cannot break the operation. */
+  emit(type: SecurityEventType, detail?: string): void {
+    const listener = this.#parts.onEvent
+    if (!listener) return
+
+    const event = {
+      type,
+      time: new Date().toISOString(),
+      path: this.#parts.records.name,
+      ...(this.#parts.keySource && { keySource: this.#parts.keySource }),
+      ...(detail !== undefined && { detail }),
+    }
+    try {
+      const result: unknown = listener(event)
+      // An async listener's rejection must not surface as an unhandled rejection either.
+      if (result instanceof Promise) result.catch(() => undefined)
+    } catch {
+      // Listeners are told; they do not get a say in whether the operation succeeds.
+    }
+  }
+
+  async save(credentials: Credentials, event: SecurityEventType = 'credentials.saved') {
+    checkCredentials(credentials)
+    const sealed = await this.#parts.codec.seal(credentials)
+
+    await this.#parts.records.change(CREDENTIALS_RECORD, () => ({
+      value: { ...sealed, revision: newRevision() },
+      result: undefined,
+    }))
+    this.emit(event)
+  }
+
+  async load(): Promise<Credentials | null> {
+    const record = await this.#read()
+    if (record === undefined) return null
+
+    const credentials = await this.#parts.codec.open(record)
+    this.emit('credentials.loaded')
+    return credentials
+  }
+
+  /**
+   * Reads, updates and writes under the lock. The write happens only if the record is still the
+   * one that was read; otherwise (a writer that ignored the lock came in between) the update is
+   * computed again from the newer credentials.
+   */
+  update(update: CredentialsUpdate): Promise<Credentials> {
+    if (typeof update !== 'function') throw new TypeError('update must be a function')
+
+    return this.#parts.lock.run(async () => {
+      for (let attempt = 1; attempt <= MAX_UPDATE_ATTEMPTS; attempt++) {
+        const record = await this.#read()
+        const current = record === undefined ? null : await this.#parts.codec.open(record)
+
+        const next = await update(current)
+        checkCredentials(next)
+        const sealed = await this.#parts.codec.seal(next)
+
+        const written = await this.#parts.records.change(CREDENTIALS_RECORD, (latest) => {
+          const unchanged = revisionOf(latest) === record?.revision
+          if (!unchanged) return { result: false }
+          return { value: { ...sealed, revision: newRevision() }, result: true }
+        })
+        if (written) {
+          this.emit('credentials.saved', 'update')
+          return next
+        }
+      }
+      throw updateContended(this.#parts.records.name, MAX_UPDATE_ATTEMPTS)
+    })
+  }
+
+  async delete(): Promise<void> {
+    await this.#parts.records.change(CREDENTIALS_RECORD, () => ({
+      remove: true,
+      result: undefined,
+    }))
+    this.emit('credentials.deleted')
+  }
+
+  async exists(): Promise<boolean> {
+    return (await this.#read()) !== undefined
+  }
+
+  withLock<T>(action: () => Promise<T>): Promise<T> {
+    if (typeof action !== 'function') throw new TypeError('action must be a function')
+    return this.#parts.lock.run(action)
+  }
+
+  async #read(): Promise<StoredRecord | undefined> {
+    const record = await this.#parts.records.read(CREDENTIALS_RECORD)
+    if (record === undefined) return undefined
+    if (revisionOf(record) === undefined) throw credentialsCorrupt(this.#parts.records.name)
+    return record as StoredRecord
+  }
+}
+
+function revisionOf(record: unknown): string | undefined {
+  if (typeof record !== 'object' || record === null) return undefined
+  const revision = (record as { revision?: unknown }).revision
+  return typeof revision === 'string' ? revision : undefined
+}
