@@ -58,7 +58,7 @@ export async function readCredentialFile(
     if (options.private && !IS_WINDOWS && (stats.mode & 0o077) !== 0) {
       throw new AimCredentialsError(
         'ERR_INSECURE_PERMISSIONS',
-        `${path} holds plaintext credentials that other users may read ` +
+        `${path} holds plaintext credentials that other users can access ` +
           `(mode ${(stats.mode & 0o777).toString(8)}); run \`chmod 600 ${path}\` and try again`,
       )
     }

@@ -1,6 +1,7 @@
 // The encryption key's home in the OS keyring, through @napi-rs/keyring: the Keychain on macOS,
-// the Credential Manager on Windows, the Secret Service on Linux (pinned: never the kernel keyutils
-// store, which forgets everything at reboot). Every failure becomes a typed error saying what to do.
+// the Credential Manager on Windows, the Secret Service on Linux (pinned: never the kernel
+// keyutils store, which forgets everything at reboot). Every failure becomes a typed error that
+// says what to do.
 
 import type { AsyncEntry } from '@napi-rs/keyring'
 
@@ -46,7 +47,7 @@ export async function readKeyringKey(item: KeyringItem): Promise<string | null> 
   try {
     return await bounded(item, (signal) => entry.getPassword(signal))
   } catch (error) {
-    if (!isAmbiguous(error)) throw keyringError(error, 'read')
+    if (!isAmbiguous(error)) throw keyringError(error, 'read', item)
     return resolveDuplicates(item, error)
   }
 }
@@ -62,7 +63,7 @@ export async function storeKeyringKey(item: KeyringItem, key: string): Promise<v
     await bounded(item, (signal) => entry.setPassword(key, signal))
   } catch (error) {
     if (isAmbiguous(error)) throw conflictError(item, 2, error)
-    throw keyringError(error, 'store')
+    throw keyringError(error, 'store', item)
   }
 }
 
@@ -75,7 +76,7 @@ export async function deleteKeyringKey(item: KeyringItem): Promise<boolean> {
   try {
     return await bounded(item, (signal) => entry.deletePassword(signal))
   } catch (error) {
-    throw keyringError(error, 'delete')
+    throw keyringError(error, 'delete', item)
   }
 }
 
@@ -102,9 +103,10 @@ async function openEntry(item: KeyringItem): Promise<AsyncEntry> {
       linux: { store: 'secret-service' },
     })
   } catch (cause) {
-    // The entry is built only when its store answers: on Linux this means no D-Bus session or no
-    // Secret Service on it.
-    throw unavailableError(cause)
+    // The entry is built only when its store answers: on Linux a failure here means no D-Bus
+    // session, no Secret Service on it, or one that does not reply.
+    const error = keyringError(cause, 'read', item)
+    throw error.code === 'ERR_KEYRING_FAILED' ? unavailableError(cause) : error
   }
 }
 
@@ -114,7 +116,7 @@ async function resolveDuplicates(item: KeyringItem, ambiguity: unknown): Promise
   try {
     found = await bounded(item, (signal) => findCredentialsAsync(item.service, null, signal))
   } catch (error) {
-    throw keyringError(error, 'read')
+    throw keyringError(error, 'read', item)
   }
 
   const keys = new Set(
@@ -135,14 +137,7 @@ async function bounded<T>(
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       controller.abort()
-      reject(
-        new AimCredentialsError(
-          'ERR_KEYRING_TIMEOUT',
-          `The OS keyring did not answer within ${item.timeoutMs / 1000} s (an unanswered ` +
-            'unlock prompt, or a frozen keyring daemon); answer the prompt or restart the ' +
-            'keyring service and try again, or set AIM_ENCRYPTION_KEY',
-        ),
-      )
+      reject(timeoutError(item))
     }, item.timeoutMs)
   })
 
@@ -157,14 +152,17 @@ function isAmbiguous(error: unknown): boolean {
   return /matched by \d+ credentials|ambiguous/i.test(messageOf(error))
 }
 
-function keyringError(error: unknown, operation: string): AimCredentialsError {
+function keyringError(error: unknown, operation: string, item: KeyringItem): AimCredentialsError {
   if (error instanceof AimCredentialsError) return error
 
   const message = messageOf(error)
+  // The binding's own D-Bus calls give up after a few seconds without an answer.
+  if (/did not receive a reply|timed out|timeout/i.test(message)) return timeoutError(item, error)
   if (/unlock prompt|is locked|locked collection|interaction is not allowed/i.test(message)) {
+    const done = operation === 'store' ? 'stored' : 'read'
     return new AimCredentialsError(
       'ERR_KEYRING_LOCKED',
-      `The OS keyring is locked, so the encryption key could not be ${operation === 'read' ? 'read' : 'stored'}; ` +
+      `The OS keyring is locked, so the encryption key could not be ${done}; ` +
         'unlock it (log in to the desktop session, or unlock the login keyring) and try again. ' +
         'No key was created and nothing was written',
       { cause: error },
@@ -178,6 +176,16 @@ function keyringError(error: unknown, operation: string): AimCredentialsError {
     `The OS keyring failed to ${operation} the encryption key; check the keyring service, or ` +
       'set AIM_ENCRYPTION_KEY',
     { cause: error },
+  )
+}
+
+function timeoutError(item: KeyringItem, cause?: unknown): AimCredentialsError {
+  return new AimCredentialsError(
+    'ERR_KEYRING_TIMEOUT',
+    `The OS keyring did not answer in time (limit ${item.timeoutMs / 1000} s; an unanswered ` +
+      'unlock prompt, or a frozen keyring daemon); answer the prompt or restart the keyring ' +
+      'service and try again, or set AIM_ENCRYPTION_KEY. Nothing was written',
+    { cause },
   )
 }
 

@@ -96,7 +96,8 @@ export async function migratePlaintext(plan: MigrationPlan): Promise<boolean> {
       throw new AimCredentialsError(
         'ERR_MIGRATION_FAILED',
         `Both ${plan.plaintextPath} and ${plan.encryptedPath} exist and hold different ` +
-          'credentials; nothing was changed. Keep the one you want (delete the other) and migrate again',
+          'credentials; nothing was changed. Keep the one you want (delete the other) and ' +
+          'migrate again',
       )
     }
     await overwriteAndRemove(plan.plaintextPath)

@@ -109,7 +109,12 @@ export class SecureCredentialStorage implements SecureCredentialStore {
       return credentials
     }
 
-    if (!(await pathExists(this.#plaintextPath))) return null
+    if (!(await pathExists(this.#plaintextPath))) {
+      // A malformed explicit or environment key is reported even when there is nothing to load;
+      // the keyring is left alone, so that loading never creates a key.
+      if (keySourceOf(this.#settings).source !== 'keyring') await this.#resolveKey()
+      return null
+    }
     return this.#locked(async () => {
       await this.#migrate()
       return this.loadCredentials()

@@ -122,7 +122,9 @@ export class CredentialsRecord {
    * computed again from the newer credentials.
    */
   update(update: CredentialsUpdate): Promise<Credentials> {
-    if (typeof update !== 'function') throw new TypeError('update must be a function')
+    if (typeof update !== 'function') {
+      return Promise.reject(new TypeError('update must be a function'))
+    }
 
     return this.#parts.lock.run(async () => {
       for (let attempt = 1; attempt <= MAX_UPDATE_ATTEMPTS; attempt++) {
@@ -160,7 +162,9 @@ export class CredentialsRecord {
   }
 
   withLock<T>(action: () => Promise<T>): Promise<T> {
-    if (typeof action !== 'function') throw new TypeError('action must be a function')
+    if (typeof action !== 'function') {
+      return Promise.reject(new TypeError('action must be a function'))
+    }
     return this.#parts.lock.run(action)
   }
 

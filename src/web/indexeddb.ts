@@ -78,7 +78,9 @@ export function openDatabase(database: string, timeoutMs: number): Promise<IDBDa
     }
     request.onerror = () => {
       clearTimeout(timer)
-      reject(storageUnavailable(database, request.error))
+      // A newer version than ours was made by some other code under the same name.
+      const foreign = request.error?.name === 'VersionError'
+      reject(foreign ? foreignDatabase(database) : storageUnavailable(database, request.error))
     }
     request.onsuccess = () => {
       clearTimeout(timer)

@@ -2,6 +2,7 @@
 // only, or generated once per origin and kept in IndexedDB as two non-extractable `CryptoKey`s
 // (stored by structured clone: the key bytes never exist in JavaScript).
 
+import { decodeBase64Url } from '../core/base64.ts'
 import { FernetInvalidKeyError } from '../core/errors.ts'
 import { Fernet } from '../core/fernet.ts'
 import type { KeySource, SecurityEventType } from '../core/storage.ts'
@@ -22,17 +23,21 @@ export interface FernetKeySource {
 /** Reports a key event to the storage's listener. */
 export type KeyEventSink = (type: SecurityEventType) => void
 
-/** The key the caller passed: a Fernet key string (imported non-extractable) or a `Fernet`. */
+/**
+ * The key the caller passed: a Fernet key string (imported non-extractable on first use) or a
+ * `Fernet`.
+ *
+ * @throws {FernetInvalidKeyError} `ERR_FERNET_INVALID_KEY`, at once, when the string is not a
+ *   Fernet key.
+ */
 export function providedKey(key: string | Fernet): FernetKeySource {
-  let fernet: Promise<Fernet> | undefined
+  if (typeof key === 'string' && decodeBase64Url(key)?.length !== 32) {
+    throw new FernetInvalidKeyError('The `key` option')
+  }
 
+  let fernet: Promise<Fernet> | undefined
   const obtain = () => {
-    fernet ??=
-      typeof key === 'string'
-        ? Fernet.fromKey(key).catch((error: unknown) => {
-            throw new FernetInvalidKeyError('The `key` option', { cause: error })
-          })
-        : Promise.resolve(key)
+    fernet ??= typeof key === 'string' ? Fernet.fromKey(key) : Promise.resolve(key)
     return fernet
   }
   return { source: 'provided', existing: obtain, obtain }
@@ -85,9 +90,10 @@ function fernetFrom(record: unknown): Fernet | undefined {
  * IndexedDB transaction, so tabs racing to create it all end up with the same key.
  */
 export function indexedDbKey(records: RecordStore, emit: KeyEventSink): FernetKeySource {
+  // A key is announced as loaded once per storage; every creation is announced.
   let announced = false
-  const announce = (type: SecurityEventType) => {
-    if (announced) return
+  const announce = (type: 'key.created' | 'key.loaded') => {
+    if (type === 'key.loaded' && announced) return
     announced = true
     emit(type)
   }

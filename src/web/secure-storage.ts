@@ -11,12 +11,7 @@ import type {
   SecureCredentialStorageOptions,
   SecureCredentialStore,
 } from '../core/storage.ts'
-import {
-  CredentialsRecord,
-  checkCredentials,
-  parseCredentials,
-  type CredentialsCodec,
-} from './credentials-record.ts'
+import { CredentialsRecord, parseCredentials, type CredentialsCodec } from './credentials-record.ts'
 import { hasIndexedDb, IndexedDbRecords } from './indexeddb.ts'
 import {
   indexedDbKey,
@@ -86,6 +81,19 @@ function readImport(json: string | Credentials): Credentials {
   return credentials as Credentials
 }
 
+/**
+ * Chooses where the credentials live: memory when asked; IndexedDB when asked or when the key is
+ * ours to keep; with a caller's key and no choice made, IndexedDB where it works, else memory.
+ */
+function chooseRecords(options: SecureCredentialStorageOptions, database: string): RecordStore {
+  const { persistence, key } = options
+  if (persistence === 'memory') return new MemoryRecords(database)
+  if (key === undefined || persistence === 'indexeddb') return new IndexedDbRecords(database)
+
+  if (!hasIndexedDb()) return new MemoryRecords(database)
+  return new RecordsWithMemoryFallback(new IndexedDbRecords(database))
+}
+
 function checkOptions(options: SecureCredentialStorageOptions): void {
   const { database, persistence, key, onEvent } = options
   if (database !== undefined && (typeof database !== 'string' || database === '')) {
@@ -120,7 +128,8 @@ function checkOptions(options: SecureCredentialStorageOptions): void {
  *
  * Errors (all `AimCredentialsError`): `ERR_STORAGE_UNAVAILABLE` (no usable IndexedDB),
  * `ERR_STORAGE_TIMEOUT`, `ERR_STORAGE_FAILED`, `ERR_KEY_LOST`, `ERR_KEY_MISMATCH`,
- * `ERR_CREDENTIALS_CORRUPT`, `ERR_LOCK_TIMEOUT`, `ERR_FERNET_INVALID_KEY` (a bad `key`).
+ * `ERR_CREDENTIALS_CORRUPT`, `ERR_LOCK_TIMEOUT`; a malformed `key` throws
+ * `ERR_FERNET_INVALID_KEY` from the constructor.
  *
  * @example
  * ```ts
@@ -138,18 +147,13 @@ export class SecureCredentialStorage implements SecureCredentialStore {
    * @param options - `database` (default `aim-sdk`), `persistence`, `key`, `onEvent`; `path` is
    *   Node's and is ignored here.
    * @throws {TypeError} when an option has the wrong type.
+   * @throws {FernetInvalidKeyError} `ERR_FERNET_INVALID_KEY` when `key` is not a Fernet key.
    */
   constructor(options: SecureCredentialStorageOptions = {}) {
     checkOptions(options)
     const database = options.database ?? DEFAULT_DATABASE
-    const memory =
-      options.persistence === 'memory' ||
-      (options.persistence === undefined && options.key !== undefined && !hasIndexedDb())
-
-    let records: RecordStore = memory ? new MemoryRecords(database) : new IndexedDbRecords(database)
-    if (!memory && options.key !== undefined && options.persistence === undefined) {
-      records = new RecordsWithMemoryFallback(records)
-    }
+    const records = chooseRecords(options, database)
+    const memory = records instanceof MemoryRecords
 
     const emitKeyEvent: KeyEventSink = (type) => this.#record.emit(type)
     if (options.key !== undefined) this.#keys = providedKey(options.key)
@@ -236,9 +240,7 @@ export class SecureCredentialStorage implements SecureCredentialStore {
    *   or has no refresh token; nothing stored changes then.
    */
   async importCredentials(json: string | Credentials): Promise<void> {
-    const credentials = readImport(json)
-    checkCredentials(credentials)
-    await this.#record.save(credentials, 'credentials.imported')
+    await this.#record.save(readImport(json), 'credentials.imported')
   }
 
   /**

@@ -5,6 +5,8 @@ import * as api from 'aim-credentials'
 
 import { Fernet, encryptWithIv } from '../../src/core/fernet.ts'
 import { fernetSuite, type Api } from '../suite/fernet.suite.ts'
+import { webStorageSuite, type StorageApi } from '../suite/web-storage.suite.ts'
+import { tokenManagerSuite, type TokenApi } from '../suite/token-manager.suite.ts'
 
 declare const Deno: { test(name: string, run: () => unknown): void }
 
@@ -19,4 +21,19 @@ const built = api as unknown as Api
 
 for (const testCase of fernetSuite(built, { Fernet, encryptWithIv })) {
   Deno.test(testCase.name, testCase.run)
+}
+
+// Storage with an explicit key or memory persistence, and the typed refusal without IndexedDB.
+const storageSetup = {
+  persistence: 'memory',
+  indexedDb: typeof indexedDB !== 'undefined',
+  newDatabase: () => `aim-deno-${crypto.randomUUID()}`,
+} as const
+for (const testCase of webStorageSuite(api as unknown as StorageApi, storageSetup)) {
+  Deno.test(`web storage: ${testCase.name}`, testCase.run)
+}
+
+// Refresh, single flight, recovery and hostile answers, with a store in memory and a scripted server.
+for (const testCase of tokenManagerSuite(api as unknown as TokenApi)) {
+  Deno.test(`token manager: ${testCase.name}`, testCase.run)
 }

@@ -1,0 +1,50 @@
+// Bundles a small app against the web entry's sources with Vite (rolldown), as a browser app's
+// build would: for the size check, and to serve the entry to real Chromium pages.
+
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+import { build } from 'vite'
+
+/** The repository root. */
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+
+/** The web entry's source, for apps to import by absolute path. */
+export const WEB_ENTRY = join(ROOT, 'src/web/index.ts')
+
+/** Options for {@link bundleApp}. */
+export interface BundleOptions {
+  minify?: boolean
+}
+
+/**
+ * Builds `source` (an ES module that may import {@link WEB_ENTRY}) into one ES module and returns
+ * its code. Dependencies such as idb-keyval are bundled in, as they would be in an app.
+ */
+export async function bundleApp(source: string, options: BundleOptions = {}): Promise<string> {
+  const folder = await mkdtemp(join(tmpdir(), 'aim-bundle-'))
+  try {
+    const entry = join(folder, 'app.js')
+    await writeFile(entry, source)
+
+    await build({
+      configFile: false,
+      root: ROOT,
+      publicDir: false,
+      logLevel: 'silent',
+      build: {
+        outDir: join(folder, 'out'),
+        emptyOutDir: true,
+        target: 'es2022',
+        minify: options.minify ?? true,
+        sourcemap: false,
+        lib: { entry, formats: ['es'], fileName: () => 'app.js' },
+      },
+    })
+    return await readFile(join(folder, 'out', 'app.js'), 'utf8')
+  } finally {
+    await rm(folder, { recursive: true, force: true })
+  }
+}
