@@ -49,3 +49,12 @@ export const pythonKeyring: Component = {
   available: pythonHas('keyring') && pythonHas('cryptography.fernet'),
   remedy: 'apt-get install python3-keyring python3-cryptography',
 }
+
+/** Debian's Chromium, driven by Playwright; override the path with AIM_TEST_CHROMIUM. */
+export const CHROMIUM = process.env.AIM_TEST_CHROMIUM ?? '/usr/bin/chromium'
+
+export const chromiumBrowser: Component = {
+  name: 'Chromium',
+  available: existsSync(CHROMIUM),
+  remedy: 'apt-get install chromium',
+}
