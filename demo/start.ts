@@ -58,6 +58,9 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     resolve: {
       alias: { 'aim-credentials': fileURLToPath(new URL('../src/web/index.ts', import.meta.url)) },
     },
+    // Bundled at start-up rather than discovered during the first page load, which would make
+    // Vite reload the page under the user.
+    optimizeDeps: { include: ['idb-keyval', 'jose', '@noble/ed25519', '@noble/hashes/sha2.js'] },
     plugins: [credentialsDownload(aim)],
   })
   await consoleServer.listen()

@@ -32,8 +32,12 @@ beforeAll(async () => {
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
   page = await (await browser.newContext({ acceptDownloads: true })).newPage()
   await page.goto(demo.url)
-  await page.waitForFunction(() => document.getElementById('status-line')?.textContent === 'Ready.')
-}, 60_000)
+  await page.waitForFunction(
+    () => document.getElementById('status-line')?.textContent === 'Ready.',
+    undefined,
+    { timeout: 60_000 },
+  )
+}, 90_000)
 
 afterAll(async () => {
   await browser?.close()
