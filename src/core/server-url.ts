@@ -17,7 +17,7 @@ function isLoopback(hostname: string): boolean {
  * Parses the server URL from stored credentials and checks that tokens may be sent to it.
  *
  * @param url The `aimUrl` / `aim_url` value, e.g. `https://aim.example.com`.
- * @returns The parsed URL, without a trailing slash in its path.
+ * @returns The parsed URL, without query or fragment.
  * @throws {TokenError} `ERR_INSECURE_URL` when the URL is not HTTPS and not a loopback HTTP URL,
  *   or is not a URL at all.
  *
@@ -51,7 +51,6 @@ export function parseServerUrl(url: unknown): URL {
     )
   }
 
-  parsed.pathname = parsed.pathname.replace(/\/+$/, '')
   parsed.search = ''
   parsed.hash = ''
   return parsed
@@ -64,5 +63,5 @@ export function parseServerUrl(url: unknown): URL {
  * @param path An absolute API path such as `/api/v1/auth/refresh`.
  */
 export function serverEndpoint(server: URL, path: string): string {
-  return `${server.origin}${server.pathname}${path}`
+  return `${server.origin}${server.pathname.replace(/\/+$/, '')}${path}`
 }

@@ -2,16 +2,8 @@
 // time per machine (single flight in the process, the storage's lock across processes and tabs),
 // so that no holder ever presents a rotated-out refresh token and gets the whole family revoked.
 
-import { decodeJwt } from 'jose'
-
-import { postJson, type JsonAnswer } from './aim-request.ts'
-import { SessionRevokedError, TokenError } from './errors.ts'
-import {
-  readSdkTokenFields,
-  withRefusedToken,
-  withRotation,
-  type SdkTokenFields,
-} from './sdk-credentials.ts'
+import { postJson } from './aim-request.ts'
+import { readSdkTokenFields } from './sdk-credentials.ts'
 import { parseServerUrl, serverEndpoint } from './server-url.ts'
 import { sha256Hex } from './sha256.ts'
 import type {
@@ -20,7 +12,7 @@ import type {
   SecurityEventListener,
   SecurityEventType,
 } from './storage.ts'
-import { parseTokenGrant, type TokenGrant } from './token-response.ts'
+import { TokenRenewal, type HeldToken, type TokenNeed } from './token-renewal.ts'
 
 /** Options of `TokenManager`. */
 export interface TokenManagerOptions {
@@ -34,7 +26,11 @@ export interface TokenManagerOptions {
   refreshSkewSeconds?: number
   /** Refresh proactively when the refresh token was issued longer ago than this; default 30. */
   maxRefreshTokenAgeDays?: number
-  /** How long one request to the AIM server may take, in milliseconds; default 30 000. */
+  /**
+   * How long one request to the AIM server may take, in milliseconds; default 10 000. Requests
+   * run while the storage's lock is held, so keep this well below the lock's wait limit
+   * (30 s in Node, 60 s in browsers), or other holders fail with `ERR_LOCK_TIMEOUT`.
+   */
   timeoutMs?: number
   /** Receives `token.*` and `session.logged_out` events; they never carry a token. */
   onEvent?: SecurityEventListener
@@ -46,55 +42,7 @@ export interface LogoutResult {
   revoked: boolean
 }
 
-/** An access token this process holds, with what is needed to use it. */
-interface HeldToken {
-  accessToken: string
-  expiresAt: number
-  sdkTokenId: string | undefined
-  server: URL
-}
-
-/** What a caller needs from the next token. */
-interface TokenNeed {
-  /** Ask the server even when a stored access token is still valid. */
-  forced: boolean
-  /** An access token the server just refused: do not hand it out again. */
-  rejected?: string
-}
-
-/** What is known inside the lock about the stored credentials. */
-interface LockedState {
-  credentials: Credentials
-  fields: SdkTokenFields
-  server: URL
-  refreshTokenSha256: string
-}
-
-const REFRESH_PATH = '/api/v1/auth/refresh'
-const RECOVER_PATH = '/api/v1/auth/sdk/recover'
 const LOGOUT_PATH = '/api/v1/auth/logout'
-
-function claimsOf(token: string): Record<string, unknown> | undefined {
-  try {
-    return decodeJwt(token)
-  } catch {
-    // A stored token that is not a JWT is simply not usable; the server decides about it.
-    return undefined
-  }
-}
-
-function numericClaim(token: string, name: 'exp' | 'iat'): number | undefined {
-  const value = claimsOf(token)?.[name]
-  return typeof value === 'number' && Number.isFinite(value) ? value : undefined
-}
-
-function serverError(status: number, endpoint: string): TokenError {
-  return new TokenError(
-    'ERR_SERVER',
-    `The AIM server answered ${endpoint} with HTTP ${status}; try again later`,
-    { status },
-  )
-}
 
 /**
  * Hands out valid access tokens for the AIM server named in the stored credentials, refreshing
@@ -126,18 +74,12 @@ export class TokenManager {
   readonly #storage: CredentialStore
   readonly #fetch: typeof fetch
   readonly #now: () => number
-  readonly #skewSeconds: number
-  readonly #maxRefreshTokenAgeSeconds: number
   readonly #timeoutMs: number
   readonly #onEvent: SecurityEventListener | undefined
+  readonly #renewal: TokenRenewal
 
   #held: HeldToken | undefined
   #flight: { promise: Promise<HeldToken>; forced: boolean } | undefined
-  // Remembered here as well, in case saving the refusal to storage failed.
-  readonly #refusedHere = new Set<string>()
-  readonly #unrecoverableHere = new Set<string>()
-  // A rotation the server made but the storage failed to save, keyed by the replaced token.
-  #unsavedRotation: { replacedSha256: string; credentials: Credentials } | undefined
 
   /**
    * @param options The storage, and optionally fetch, clock, skew, timeout and event listener.
@@ -149,7 +91,7 @@ export class TokenManager {
 
     const skew = options.refreshSkewSeconds ?? 60
     const maxAgeDays = options.maxRefreshTokenAgeDays ?? 30
-    const timeoutMs = options.timeoutMs ?? 30_000
+    const timeoutMs = options.timeoutMs ?? 10_000
     if (!(skew >= 0)) throw new RangeError('refreshSkewSeconds must be 0 or more')
     if (!(maxAgeDays >= 0)) throw new RangeError('maxRefreshTokenAgeDays must be 0 or more')
     if (!(timeoutMs > 0)) throw new RangeError('timeoutMs must be more than 0')
@@ -161,10 +103,17 @@ export class TokenManager {
       : (input, init) => fetch(input, init)
     this.#storage = options.storage
     this.#now = options.now ?? (() => Date.now() / 1000)
-    this.#skewSeconds = skew
-    this.#maxRefreshTokenAgeSeconds = maxAgeDays * 86_400
     this.#timeoutMs = timeoutMs
     this.#onEvent = options.onEvent
+    this.#renewal = new TokenRenewal({
+      storage: this.#storage,
+      fetch: this.#fetch,
+      now: this.#now,
+      skewSeconds: skew,
+      maxRefreshTokenAgeSeconds: maxAgeDays * 86_400,
+      timeoutMs,
+      emit: (type, detail) => this.#emit(type, detail),
+    })
   }
 
   /**
@@ -257,7 +206,7 @@ export class TokenManager {
     const fields = readSdkTokenFields(stored)
     const server = parseServerUrl(fields.aimUrl)
     const hash = await sha256Hex(fields.refreshToken)
-    if (fields.refusedRefreshTokens.includes(hash) || this.#refusedHere.has(hash)) return false
+    if (this.#renewal.isRefused(fields, hash)) return false
 
     const headers: Record<string, string> = {}
     const shared = fields.sharedAccessToken
@@ -280,13 +229,9 @@ export class TokenManager {
     return request
   }
 
-  #isFresh(expiresAt: number): boolean {
-    return expiresAt - this.#skewSeconds > this.#now()
-  }
-
   async #currentToken(): Promise<HeldToken> {
     const held = this.#held
-    if (held && this.#isFresh(held.expiresAt)) return held
+    if (held && this.#renewal.isFresh(held.expiresAt)) return held
     return this.#obtain({ forced: false })
   }
 
@@ -295,6 +240,7 @@ export class TokenManager {
   async #obtain(need: TokenNeed): Promise<HeldToken> {
     for (let flight = this.#flight; flight; flight = this.#flight) {
       if (need.forced && !flight.forced) {
+        // Its failure is reported to its own callers; a forced caller tries afresh either way.
         await flight.promise.catch(() => undefined)
         continue
       }
@@ -314,185 +260,9 @@ export class TokenManager {
   }
 
   async #attempt(need: TokenNeed): Promise<HeldToken> {
-    const held = await this.#storage.withLock(() => this.#obtainInsideLock(need))
+    const held = await this.#storage.withLock(() => this.#renewal.renew(need))
     this.#held = held
     return held
-  }
-
-  async #obtainInsideLock(need: TokenNeed): Promise<HeldToken> {
-    const state = await this.#readLockedState()
-    const { fields, refreshTokenSha256 } = state
-
-    if (
-      fields.refusedRefreshTokens.includes(refreshTokenSha256) ||
-      this.#refusedHere.has(refreshTokenSha256)
-    ) {
-      return this.#recover(state)
-    }
-
-    const shared = fields.sharedAccessToken
-    if (
-      !need.forced &&
-      shared?.refreshTokenSha256 === refreshTokenSha256 &&
-      shared.token !== need.rejected
-    ) {
-      const expiresAt = numericClaim(shared.token, 'exp')
-      if (
-        expiresAt !== undefined &&
-        this.#isFresh(expiresAt) &&
-        !this.#isOld(fields.refreshToken)
-      ) {
-        this.#emit('token.reused_shared')
-        return {
-          accessToken: shared.token,
-          expiresAt,
-          sdkTokenId: fields.sdkTokenId,
-          server: state.server,
-        }
-      }
-    }
-
-    return this.#refreshWithServer(state)
-  }
-
-  async #readLockedState(): Promise<LockedState> {
-    let credentials = await this.#storage.loadCredentials()
-    if (!credentials) {
-      throw new TokenError(
-        'ERR_NO_CREDENTIALS',
-        'No AIM credentials are stored; save SDK credentials downloaded from the AIM dashboard',
-      )
-    }
-    let refreshTokenSha256 = await sha256Hex(readSdkTokenFields(credentials).refreshToken)
-
-    // The server rotated for this process earlier but saving failed: the stored token is dead.
-    const unsaved = this.#unsavedRotation
-    if (unsaved?.replacedSha256 === refreshTokenSha256) {
-      await this.#storage.saveCredentials(unsaved.credentials)
-      credentials = unsaved.credentials
-      refreshTokenSha256 = await sha256Hex(readSdkTokenFields(credentials).refreshToken)
-    }
-    this.#unsavedRotation = undefined
-
-    const fields = readSdkTokenFields(credentials)
-    return { credentials, fields, server: parseServerUrl(fields.aimUrl), refreshTokenSha256 }
-  }
-
-  #isOld(refreshToken: string): boolean {
-    const issuedAt = numericClaim(refreshToken, 'iat')
-    return issuedAt !== undefined && this.#now() - issuedAt > this.#maxRefreshTokenAgeSeconds
-  }
-
-  async #refreshWithServer(state: LockedState): Promise<HeldToken> {
-    const token = state.fields.refreshToken
-    // Both spellings: the current server reads `refreshToken`, the 2025 one `refresh_token`,
-    // and each ignores the field it does not know.
-    const answer = await this.#post(state.server, REFRESH_PATH, {
-      refreshToken: token,
-      refresh_token: token,
-    })
-
-    if (answer.status === 401) {
-      this.#refusedHere.add(state.refreshTokenSha256)
-      this.#emit('token.revoked', 'refresh token refused (HTTP 401)')
-      const marked = withRefusedToken(
-        state.credentials,
-        state.fields.spelling,
-        state.refreshTokenSha256,
-        false,
-      )
-      await this.#storage.saveCredentials(marked)
-      return this.#recover({ ...state, credentials: marked, fields: readSdkTokenFields(marked) })
-    }
-
-    const grant = this.#grantFrom(answer, token, REFRESH_PATH)
-    return this.#store(state, grant, 'token.refreshed')
-  }
-
-  // One recovery per refused SDK token; every other refused token ends the session.
-  async #recover(state: LockedState): Promise<HeldToken> {
-    const { fields, refreshTokenSha256 } = state
-    const recoverable =
-      claimsOf(fields.refreshToken)?.typ === 'sdk' &&
-      !fields.unrecoverableRefreshTokens.includes(refreshTokenSha256) &&
-      !this.#unrecoverableHere.has(refreshTokenSha256)
-    if (!recoverable) {
-      this.#emit('token.refresh_failed', 'ERR_SESSION_REVOKED')
-      throw new SessionRevokedError('The AIM server refused the stored refresh token')
-    }
-
-    const token = fields.refreshToken
-    const answer = await this.#post(state.server, RECOVER_PATH, {
-      oldRefreshToken: token,
-      old_refresh_token: token,
-    })
-
-    if (answer.status >= 400 && answer.status < 500) {
-      this.#unrecoverableHere.add(refreshTokenSha256)
-      const marked = withRefusedToken(state.credentials, fields.spelling, refreshTokenSha256, true)
-      await this.#storage.saveCredentials(marked)
-      this.#emit('token.refresh_failed', 'ERR_SESSION_REVOKED')
-      throw new SessionRevokedError(
-        `The AIM server refused the stored refresh token and its recovery (HTTP ${answer.status})`,
-        { status: answer.status },
-      )
-    }
-
-    const grant = this.#grantFrom(answer, token, RECOVER_PATH)
-    return this.#store(state, grant, 'token.recovered')
-  }
-
-  async #post(server: URL, path: string, body: unknown): Promise<JsonAnswer> {
-    try {
-      return await postJson(serverEndpoint(server, path), body, {
-        fetch: this.#fetch,
-        timeoutMs: this.#timeoutMs,
-      })
-    } catch (error) {
-      this.#emit('token.refresh_failed', error instanceof TokenError ? error.code : 'ERR_NETWORK')
-      throw error
-    }
-  }
-
-  #grantFrom(answer: JsonAnswer, presented: string, path: string): TokenGrant {
-    try {
-      if (answer.status < 200 || answer.status > 299) throw serverError(answer.status, path)
-      return parseTokenGrant(answer.body, presented, path, this.#now())
-    } catch (error) {
-      this.#emit('token.refresh_failed', error instanceof TokenError ? error.code : 'ERR_SERVER')
-      throw error
-    }
-  }
-
-  // Saves before handing out: an access token is never used while its refresh token is unsaved.
-  async #store(
-    state: LockedState,
-    grant: TokenGrant,
-    event: 'token.refreshed' | 'token.recovered',
-  ): Promise<HeldToken> {
-    const next = withRotation(state.credentials, state.fields.spelling, {
-      refreshToken: grant.refreshToken,
-      sdkTokenId: grant.refreshTokenId,
-      accessToken: grant.accessToken,
-      refreshTokenSha256: await sha256Hex(grant.refreshToken),
-    })
-
-    try {
-      await this.#storage.saveCredentials(next)
-    } catch (error) {
-      if (grant.rotated) {
-        this.#unsavedRotation = { replacedSha256: state.refreshTokenSha256, credentials: next }
-      }
-      throw error
-    }
-
-    this.#emit(event, grant.rotated ? 'rotated' : 'not rotated')
-    return {
-      accessToken: grant.accessToken,
-      expiresAt: grant.accessTokenExpiresAt,
-      sdkTokenId: grant.refreshTokenId,
-      server: state.server,
-    }
   }
 
   #emit(type: SecurityEventType, detail?: string): void {
