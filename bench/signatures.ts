@@ -8,9 +8,22 @@ import { fileURLToPath } from 'node:url'
 import { hashes, sign as nobleSign } from '@noble/ed25519'
 import { sha512 } from '@noble/hashes/sha2.js'
 
-import { opsPerSecond, verdict } from './measure.ts'
+import { compareOpsPerSecond, verdict } from './measure.ts'
 
-type Entry = Pick<typeof import('../src/node/index.ts'), 'AgentIdentity' | 'actionSignatureMessage'>
+type SourceEntry = typeof import('../src/node/index.ts')
+
+/** What the benchmark uses of an entry: the sources' or the build's (`dist/node/index.js`). */
+export interface SignatureEntry {
+  AgentIdentity: {
+    generate(options?: { extractable?: boolean }): Promise<{
+      cryptoKey: CryptoKey | undefined
+      exportPrivateKey(): Promise<string>
+      signAction(action: typeof ACTION): Promise<string>
+      signRequest(request: { agentId: string; method: string; url: string }): Promise<unknown>
+    }>
+  }
+  actionSignatureMessage: SourceEntry['actionSignatureMessage']
+}
 
 /** One measured signer. */
 export interface SignatureRow {
@@ -33,18 +46,20 @@ const ACTION = {
 /**
  * Measures sign operations per second: the Node entry's `signAction` (message building included)
  * and `signRequest`, raw `node:crypto.sign` and `@noble/ed25519`'s `sign` over the same message.
- * The measurements are interleaved over `rounds` and the best of each is kept, so that a burst of
- * load from other processes does not favour one side.
+ * The measurements are interleaved over `rounds` and each is summarised by its median round, so
+ * that a burst of load from other processes does not favour one side.
  *
  * @param entry The Node entry to measure; default the sources.
- * @param seconds Seconds per measurement.
+ * @param seconds Seconds of measurement per signer, split over the rounds.
+ * @param rounds Interleaved rounds.
  */
 export async function benchSignatures(
-  entry?: Entry,
+  entry?: SignatureEntry,
   seconds = 1,
-  rounds = 3,
+  rounds = 5,
 ): Promise<SignatureRow[]> {
-  const { AgentIdentity, actionSignatureMessage } = entry ?? (await import('../src/node/index.ts'))
+  const { AgentIdentity, actionSignatureMessage }: SignatureEntry =
+    entry ?? (await import('../src/node/index.ts'))
 
   const identity = await AgentIdentity.generate({ extractable: true })
   const seed = Buffer.from(await identity.exportPrivateKey(), 'base64').subarray(0, 32)
@@ -68,16 +83,12 @@ export async function benchSignatures(
     ],
   ]
 
-  const best = new Map<string, number>()
-  for (let round = 0; round < rounds; round++) {
-    for (const [name, operation] of signers) {
-      const batch = name.startsWith('@noble') ? 5 : 50
-      const rate = await opsPerSecond(operation, seconds, batch)
-      best.set(name, Math.max(best.get(name) ?? 0, rate))
-    }
-  }
-
-  return signers.map(([name]) => ({ name, opsPerSecond: best.get(name)! }))
+  const rates = await compareOpsPerSecond(
+    signers.map(([name, operation]) => ({ operation, batch: name.startsWith('@noble') ? 5 : 50 })),
+    seconds * signers.length,
+    rounds,
+  )
+  return signers.map(([name], index) => ({ name, opsPerSecond: rates[index]! }))
 }
 
 /** Prints the rows with the ratios against the targets. */

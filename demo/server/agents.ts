@@ -9,48 +9,11 @@
 // Signed agent requests can be tried on `GET|POST /api/v1/agents/:id/ping`, which echoes what it
 // verified. Every route writes an audit row.
 
-import { createPublicKey, generateKeyPairSync, randomUUID, verify } from 'node:crypto'
+import { generateKeyPairSync, randomUUID } from 'node:crypto'
 
-import { rebuildActionMessage, type SignedActionFields } from './action-rebuild.ts'
+import { ed25519Verifies, fail, readBody, stateOf, type Agent } from './agent-state.ts'
 import type { ServerContext, ServerRequest, ServerResponse } from './types.ts'
-
-interface Agent {
-  id: string
-  name: string
-  displayName: string
-  description: string
-  agentType: string
-  publicKey: string
-  status: string
-  trustScore: number
-  owner: string
-}
-
-interface Verification {
-  id: string
-  agentId: string
-  actionType: string
-  status: 'approved' | 'denied' | 'pending'
-  polls: number
-  result?: { result: string; reason?: string }
-}
-
-interface AgentState {
-  agents: Map<string, Agent>
-  verifications: Map<string, Verification>
-}
-
-// One state per running server: each server makes its own context object.
-const states = new WeakMap<ServerContext, AgentState>()
-
-function stateOf(context: ServerContext): AgentState {
-  let state = states.get(context)
-  if (!state) {
-    state = { agents: new Map(), verifications: new Map() }
-    states.set(context, state)
-  }
-  return state
-}
+import { createVerification, readVerification, recordResult } from './verifications.ts'
 
 const AGENT_TYPES = new Set(
   (
@@ -59,32 +22,6 @@ const AGENT_TYPES = new Set(
   ).split(' '),
 )
 const SIGNATURE_WINDOW_SECONDS = 30
-const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
-
-function fail(status: number, error: string): ServerResponse {
-  return { status, body: { error } }
-}
-
-function readBody(request: ServerRequest): Record<string, unknown> | undefined {
-  try {
-    const body = request.json()
-    return typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : undefined
-  } catch {
-    // Not JSON: the route answers 400.
-    return undefined
-  }
-}
-
-function ed25519Verifies(publicKey: string, message: Buffer, signature: string): boolean {
-  const raw = Buffer.from(publicKey, 'base64')
-  if (raw.length !== 32) return false
-  const key = createPublicKey({
-    key: Buffer.concat([SPKI_PREFIX, raw]),
-    format: 'der',
-    type: 'spki',
-  })
-  return verify(null, message, key, Buffer.from(signature, 'base64'))
-}
 
 function publicView(agent: Agent) {
   const { owner: _owner, ...view } = agent
@@ -207,129 +144,6 @@ function checkSignedRequest(
   }
   context.audit({ action: 'agent.request_verified', actor: agentId, detail: request.method })
   return { agent }
-}
-
-/** Who may use the verification routes: a user's access token or an API key. */
-async function authenticatedActor(
-  request: ServerRequest,
-  context: ServerContext,
-): Promise<string | undefined> {
-  const apiKey = request.headers['x-api-key'] ?? request.headers['x-aim-api-key']
-  if (apiKey && context.apiKeys.has(apiKey)) return 'api-key'
-  const claims = await context.verifyAccessToken(request.headers.authorization)
-  return claims ? String(claims.sub) : undefined
-}
-
-function verificationView(verification: Verification, agent: Agent | undefined) {
-  return {
-    id: verification.id,
-    status: verification.status,
-    trust_score: agent?.trustScore ?? 0,
-    ...(verification.status === 'approved'
-      ? { approved_by: 'policy', expires_at: new Date(Date.now() + 300_000).toISOString() }
-      : {}),
-    ...(verification.status === 'denied'
-      ? { denial_reason: `Action ${verification.actionType} is not allowed by policy` }
-      : {}),
-  }
-}
-
-/** `POST /api/v1/sdk-api/verifications`: checks the action signature and decides. */
-async function createVerification(
-  request: ServerRequest,
-  context: ServerContext,
-): Promise<ServerResponse> {
-  const actor = await authenticatedActor(request, context)
-  if (!actor) return fail(401, 'Authentication required')
-
-  const body = readBody(request)
-  const fields = ['agent_id', 'action_type', 'timestamp', 'signature', 'public_key'] as const
-  if (!body || fields.some((field) => typeof body[field] !== 'string')) {
-    return fail(400, 'agent_id, action_type, timestamp, signature and public_key are required')
-  }
-  if (!String(body.timestamp).endsWith('Z') || Number.isNaN(Date.parse(String(body.timestamp)))) {
-    return fail(400, 'timestamp must be an ISO-8601 UTC time ending in Z')
-  }
-
-  const state = stateOf(context)
-  const agent = state.agents.get(String(body.agent_id))
-  if (!agent) return fail(404, 'Agent not found')
-  if (agent.publicKey !== body.public_key) return fail(401, 'Public key does not match the agent')
-
-  const message = Buffer.from(rebuildActionMessage(body as unknown as SignedActionFields))
-  if (!ed25519Verifies(agent.publicKey, message, String(body.signature))) {
-    context.audit({ action: 'verification.rejected', actor: agent.id, detail: 'invalid signature' })
-    return fail(401, 'Invalid action signature')
-  }
-
-  const actionType = String(body.action_type)
-  const status = actionType.startsWith('deny_')
-    ? 'denied'
-    : actionType.startsWith('review_')
-      ? 'pending'
-      : 'approved'
-  const verification: Verification = {
-    id: randomUUID(),
-    agentId: agent.id,
-    actionType,
-    status,
-    polls: 0,
-  }
-  state.verifications.set(verification.id, verification)
-  context.audit({
-    action: 'verification.created',
-    actor: agent.id,
-    detail: `${actionType}: ${status}`,
-  })
-
-  return { status: status === 'denied' ? 403 : 201, body: verificationView(verification, agent) }
-}
-
-/** `GET /api/v1/sdk-api/verifications/:id`: a pending verification is approved on its 2nd poll. */
-async function readVerification(
-  request: ServerRequest,
-  context: ServerContext,
-  id: string,
-): Promise<ServerResponse> {
-  if (!(await authenticatedActor(request, context))) return fail(401, 'Authentication required')
-
-  const state = stateOf(context)
-  const verification = state.verifications.get(id)
-  if (!verification) return fail(404, 'Verification not found')
-
-  if (verification.status === 'pending' && ++verification.polls >= 2) {
-    verification.status = 'approved'
-    context.audit({ action: 'verification.approved', actor: verification.agentId, detail: id })
-  }
-  return {
-    status: 200,
-    body: verificationView(verification, state.agents.get(verification.agentId)),
-  }
-}
-
-/** `POST /api/v1/sdk-api/verifications/:id/result`: the agent reports what came of the action. */
-async function recordResult(
-  request: ServerRequest,
-  context: ServerContext,
-  id: string,
-): Promise<ServerResponse> {
-  if (!(await authenticatedActor(request, context))) return fail(401, 'Authentication required')
-
-  const verification = stateOf(context).verifications.get(id)
-  if (!verification) return fail(404, 'Verification not found')
-  const body = readBody(request)
-  if (body?.result !== 'success' && body?.result !== 'failure') {
-    return fail(400, 'result must be "success" or "failure"')
-  }
-
-  const reason = typeof body.reason === 'string' ? body.reason : undefined
-  verification.result = { result: body.result, ...(reason === undefined ? {} : { reason }) }
-  context.audit({
-    action: 'verification.result',
-    actor: verification.agentId,
-    detail: `${id}: ${body.result}`,
-  })
-  return { status: 200, body: { id, result: body.result, recorded: true } }
 }
 
 /** `GET /api/v1/agents/:id`: for a signed-in user, or for the agent itself (signed request). */

@@ -62,15 +62,16 @@ export function actionSignatureMessage(action: AgentAction): string {
     throw unserializable('action.context', 'not an object (the server reads it as a JSON object)')
   }
   const resource = action.resource ? action.resource : null
-  const signed = {
-    action_type: action.actionType,
-    agent_id: action.agentId,
-    context,
-    resource,
-    timestamp: action.timestamp,
-  }
 
-  return writeValue(signed, 'action', new Set())
+  // The top level's keys are fixed and already in sorted order.
+  const writer = new MessageWriter()
+  return (
+    `{"action_type": ${writer.string(action.actionType, 'actionType')}, ` +
+    `"agent_id": ${writer.string(action.agentId, 'agentId')}, ` +
+    `"context": ${writer.value(context, 'context')}, ` +
+    `"resource": ${resource === null ? 'null' : writer.string(resource, 'resource')}, ` +
+    `"timestamp": ${writer.string(action.timestamp, 'timestamp')}}`
+  )
 }
 
 function unserializable(path: string, what: string): AimCredentialsError {
@@ -81,70 +82,103 @@ function unserializable(path: string, what: string): AimCredentialsError {
   )
 }
 
-function writeValue(value: unknown, path: string, ancestors: Set<object>): string {
-  switch (typeof value) {
-    case 'string':
-      return writeString(value, path)
-    case 'boolean':
-      return value ? 'true' : 'false'
-    case 'number':
-      if (!Number.isFinite(value)) throw unserializable(path, String(value))
-      // ECMAScript prints float64 in the same shortest form as Go's encoder, exponent thresholds
-      // included (1e-7, 1e+21). JSON carries -0 as 0, so the server sees 0.
-      return Object.is(value, -0) ? '0' : String(value)
-    case 'object':
-      if (value === null) return 'null'
-      return writeContainer(value, path, ancestors)
-    default:
-      throw unserializable(path, `a value of type ${typeof value}`)
+/**
+ * Writes JSON values in the server's form. It keeps the path from the action to the value being
+ * written (for error messages only) and the containers being written (to detect cycles).
+ */
+class MessageWriter {
+  readonly #trail: Array<string | number> = []
+  readonly #open: object[] = []
+
+  value(value: unknown, step: string | number): string {
+    this.#trail.push(step)
+    const text = this.#write(value)
+    this.#trail.pop()
+    return text
   }
-}
 
-function writeContainer(value: object, path: string, ancestors: Set<object>): string {
-  if (ancestors.has(value)) throw unserializable(path, 'a reference cycle')
-  ancestors.add(value)
+  string(text: string, step: string | number): string {
+    if (!SPECIAL.test(text)) return `"${text}"`
 
-  let text: string
-  if (Array.isArray(value)) {
-    text = writeArray(value, path, ancestors)
-  } else {
-    const prototype = Object.getPrototypeOf(value)
-    if (prototype !== Object.prototype && prototype !== null) {
-      throw unserializable(path, `an instance of ${prototype?.constructor?.name ?? 'a class'}`)
+    this.#trail.push(step)
+    const escaped = writeString(text, this)
+    this.#trail.pop()
+    return escaped
+  }
+
+  fail(what: string): AimCredentialsError {
+    const path = this.#trail
+      .map((step) => (typeof step === 'number' ? `[${step}]` : `.${step}`))
+      .join('')
+    return unserializable(`action${path}`, what)
+  }
+
+  #write(value: unknown): string {
+    switch (typeof value) {
+      case 'string':
+        return SPECIAL.test(value) ? writeString(value, this) : `"${value}"`
+      case 'boolean':
+        return value ? 'true' : 'false'
+      case 'number':
+        if (!Number.isFinite(value)) throw this.fail(String(value))
+        // ECMAScript prints float64 in the same shortest form as Go's encoder, exponent
+        // thresholds included (1e-7, 1e+21). JSON carries -0 as 0, so the server sees 0.
+        return Object.is(value, -0) ? '0' : String(value)
+      case 'object':
+        if (value === null) return 'null'
+        return this.#writeContainer(value)
+      default:
+        throw this.fail(`a value of type ${typeof value}`)
     }
-    text = writeObject(value as Record<string, unknown>, path, ancestors)
   }
 
-  ancestors.delete(value)
-  return text
-}
+  #writeContainer(value: object): string {
+    if (this.#open.includes(value)) throw this.fail('a reference cycle')
+    this.#open.push(value)
 
-function writeArray(array: unknown[], path: string, ancestors: Set<object>): string {
-  const items: string[] = []
-  for (let index = 0; index < array.length; index++) {
-    if (!(index in array)) throw unserializable(`${path}[${index}]`, 'a hole in a sparse array')
-    items.push(writeValue(array[index], `${path}[${index}]`, ancestors))
-  }
-  return `[${items.join(', ')}]`
-}
+    let text: string
+    if (Array.isArray(value)) {
+      text = this.#writeArray(value)
+    } else {
+      const prototype = Object.getPrototypeOf(value)
+      if (prototype !== Object.prototype && prototype !== null) {
+        throw this.fail(`an instance of ${prototype?.constructor?.name ?? 'a class'}`)
+      }
+      text = this.#writeObject(value as Record<string, unknown>)
+    }
 
-function writeObject(
-  object: Record<string, unknown>,
-  path: string,
-  ancestors: Set<object>,
-): string {
-  if (Object.getOwnPropertySymbols(object).length > 0) {
-    throw unserializable(path, 'an object with symbol keys')
+    this.#open.pop()
+    return text
   }
 
-  // Go sorts map keys by their UTF-8 bytes, which is code point order; JavaScript's default sort
-  // compares UTF-16 units, which differs for characters above U+FFFF.
-  const keys = Object.keys(object).sort(compareCodePoints)
-  const members = keys.map((key) => {
-    const memberPath = `${path}.${key}`
-    return `${writeString(key, memberPath)}: ${writeValue(object[key], memberPath, ancestors)}`
-  })
-  return `{${members.join(', ')}}`
+  #writeArray(array: unknown[]): string {
+    let text = '['
+    for (let index = 0; index < array.length; index++) {
+      if (!(index in array)) {
+        this.#trail.push(index)
+        throw this.fail('a hole in a sparse array')
+      }
+      text += (index === 0 ? '' : ', ') + this.value(array[index], index)
+    }
+    return text + ']'
+  }
+
+  #writeObject(object: Record<string, unknown>): string {
+    if (Object.getOwnPropertySymbols(object).length > 0) {
+      throw this.fail('an object with symbol keys')
+    }
+
+    // Go sorts map keys by their UTF-8 bytes, which is code point order; JavaScript's default
+    // sort compares UTF-16 units, which differs for characters above U+FFFF.
+    const keys = Object.keys(object).sort(compareCodePoints)
+    let text = '{'
+    for (let index = 0; index < keys.length; index++) {
+      const key = keys[index]!
+      const member = `${this.string(key, key)}: ${this.value(object[key], key)}`
+      text += (index === 0 ? '' : ', ') + member
+    }
+    return text + '}'
+  }
 }
 
 function compareCodePoints(left: string, right: string): number {
@@ -184,11 +218,9 @@ const LONE_SURROGATE = /[\uD800-\uDFFF]/u
 // Anything that needs a closer look: a character to escape, or half of a surrogate pair.
 const SPECIAL = /["\\\u0000-\u001f\u2028\u2029\uD800-\uDFFF]/
 
-function writeString(text: string, path: string): string {
-  if (!SPECIAL.test(text)) return `"${text}"`
-
+function writeString(text: string, writer: MessageWriter): string {
   // A lone surrogate reaches Go as U+FFFD, so the server would sign different text.
-  if (LONE_SURROGATE.test(text)) throw unserializable(path, 'a string with a lone surrogate')
+  if (LONE_SURROGATE.test(text)) throw writer.fail('a string with a lone surrogate')
 
   const escaped = text.replace(NEEDS_ESCAPE, (char) => {
     const short = SHORT_ESCAPES[char]

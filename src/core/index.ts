@@ -4,8 +4,11 @@ export {
   AimCredentialsError,
   FernetInvalidKeyError,
   FernetInvalidTokenError,
+  SessionRevokedError,
+  TokenError,
   type ErrorCode,
   type ErrorOptions,
+  type TokenErrorCode,
 } from './errors.ts'
 export {
   Fernet,
@@ -14,6 +17,24 @@ export {
   type FernetKeyOptions,
 } from './fernet.ts'
 export { MultiFernet } from './multi-fernet.ts'
+export { actionSignatureMessage, type AgentAction } from './action-message.ts'
+export {
+  AimClient,
+  type ActionOutcome,
+  type ActionRequest,
+  type ActionVerification,
+  type AgentRegistration,
+  type AimClientOptions,
+  type AuditLogEntry,
+  type AuthorizedFetcher,
+  type RegisteredAgent,
+} from './aim-client.ts'
+export {
+  AgentIdentity,
+  type AgentKeyOptions,
+  type AgentRequest,
+  type AgentRequestHeaders,
+} from './agent-identity.ts'
 export type {
   Credentials,
   CredentialsUpdate,
@@ -28,3 +49,4 @@ export type {
   SecurityEventListener,
   SecurityEventType,
 } from './storage.ts'
+export { TokenManager, type LogoutResult, type TokenManagerOptions } from './token-manager.ts'

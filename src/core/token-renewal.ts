@@ -2,7 +2,7 @@
 // reuse another holder's shared access token, or refresh (and, for a refused SDK token, recover
 // once), saving every rotation before the new access token is handed to anyone.
 
-import { decodeJwt } from 'jose'
+import { decodeJwt } from 'jose/jwt/decode'
 
 import { postJson, type JsonAnswer } from './aim-request.ts'
 import { SessionRevokedError, TokenError } from './errors.ts'

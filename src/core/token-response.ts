@@ -1,7 +1,7 @@
 // Checks the AIM server's answer to a refresh or a recovery, in either spelling, and turns it
 // into the few values the token manager stores. Anything unexpected is ERR_INVALID_RESPONSE.
 
-import { decodeJwt } from 'jose'
+import { decodeJwt } from 'jose/jwt/decode'
 
 import { TokenError } from './errors.ts'
 

@@ -1,7 +1,8 @@
 // `AimClient` for browsers, workers, Deno and Bun: each agent's credentials are kept encrypted in
 // IndexedDB, one database per agent, under a non-extractable key of that database.
 
-import { AimClient as CoreAimClient, useAgentRuntime } from '../core/aim-client.ts'
+import { AimClient as CoreAimClient } from '../core/aim-client.ts'
+import { useAgentRuntime } from '../core/aim-client-runtime.ts'
 import { AgentIdentity } from '../core/agent-identity.ts'
 import { SecureCredentialStorage } from './secure-storage.ts'
 

@@ -4,6 +4,7 @@
 import * as api from 'aim-credentials'
 
 import { Fernet, encryptWithIv } from '../../src/core/fernet.ts'
+import { agentSuite, type AgentApi } from '../suite/agent.suite.ts'
 import { fernetSuite, type Api } from '../suite/fernet.suite.ts'
 import { webStorageSuite, type StorageApi } from '../suite/web-storage.suite.ts'
 import { tokenManagerSuite, type TokenApi } from '../suite/token-manager.suite.ts'
@@ -36,4 +37,9 @@ for (const testCase of webStorageSuite(api as unknown as StorageApi, storageSetu
 // Refresh, single flight, recovery and hostile answers, with a store in memory and a scripted server.
 for (const testCase of tokenManagerSuite(api as unknown as TokenApi)) {
   Deno.test(`token manager: ${testCase.name}`, testCase.run)
+}
+
+// Agent keys, signed requests and the action-signature message.
+for (const testCase of agentSuite(api as unknown as AgentApi)) {
+  Deno.test(`agent identity: ${testCase.name}`, testCase.run)
 }

@@ -1,0 +1,33 @@
+// What each entry supplies to its `AimClient`: the `AgentIdentity` class that signs there (node:crypto
+// in Node) and where agent credentials are kept by default. Not public API.
+
+import type { AgentIdentity } from './agent-identity.ts'
+import type { AimClient } from './aim-client.ts'
+import type { CredentialStore } from './storage.ts'
+
+/** What an entry supplies to its `AimClient`: the identity class and the default storage. */
+export interface AgentRuntime {
+  identity: typeof AgentIdentity
+  storage: (safeName: string) => CredentialStore
+}
+
+// Each entry's runtime, looked up along the prototype chain (as in fernet.ts), not public API.
+const runtimeByClass = new WeakMap<object, AgentRuntime>()
+
+/** Gives `subclass` its entry's identity class and default storage. Internal: for the entries. */
+export function useAgentRuntime(subclass: typeof AimClient, runtime: AgentRuntime): void {
+  runtimeByClass.set(subclass, runtime)
+}
+
+/** The runtime registered for `constructor` or its nearest ancestor. */
+export function runtimeFor(constructor: object): AgentRuntime | undefined {
+  for (
+    let current: object | null = constructor;
+    current;
+    current = Object.getPrototypeOf(current)
+  ) {
+    const runtime = runtimeByClass.get(current)
+    if (runtime) return runtime
+  }
+  return undefined
+}
