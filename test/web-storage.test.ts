@@ -297,3 +297,24 @@ describe('the credentials lock', () => {
     expect(await crossTabLock(name, 1000).run(async () => 'acquired')).toBe('acquired')
   })
 })
+
+describe.runIf(hasIndexedDb)('several records in one database', () => {
+  it('share its key, keep their own contents, and refuse the reserved names', async () => {
+    const database = newDatabase()
+    const sdk = new web.SecureCredentialStorage({ database })
+    const agent = new web.SecureCredentialStorage({ database, path: 'agents/report_bot' })
+    await sdk.saveCredentials({ refreshToken: 'sdk' })
+    await agent.saveCredentials({ agent_id: 'a-1' })
+
+    expect(await sdk.loadCredentials()).toEqual({ refreshToken: 'sdk' })
+    expect(await agent.loadCredentials()).toEqual({ agent_id: 'a-1' })
+    const keys = await raw(database, 'readonly', (store) => store.getAllKeys())
+    expect(keys.sort()).toEqual(['agents/report_bot', 'credentials', 'fernet-key'])
+
+    await agent.deleteCredentials()
+    expect(await sdk.loadCredentials()).toEqual({ refreshToken: 'sdk' })
+    for (const path of ['fernet-key', 'agent-key/x', '']) {
+      expect(() => new web.SecureCredentialStorage({ database, path })).toThrow(TypeError)
+    }
+  })
+})

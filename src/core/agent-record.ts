@@ -8,8 +8,11 @@ export interface AgentRecordFields {
   name: string
   agentId: string
   publicKey: string
-  /** Standard base64 of 64 bytes (seed then public key) or of a 32-byte seed. */
-  privateKey: string
+  /**
+   * Standard base64 of 64 bytes (seed then public key) or of a 32-byte seed; `undefined` when the
+   * key is kept apart as a non-extractable `CryptoKey` (browsers).
+   */
+  privateKey: string | undefined
   aimUrl: string | undefined
   status: string | undefined
   trustScore: number | undefined
@@ -46,6 +49,8 @@ export function writeAgentRecord(
     agent_id: fields.agentId,
     public_key: fields.publicKey,
     private_key: fields.privateKey,
+    // Where the key lives when the record does not hold it.
+    private_key_storage: fields.privateKey === undefined ? 'webcrypto' : undefined,
     aim_url: fields.aimUrl,
     status: fields.status,
     trust_score: fields.trustScore,
@@ -64,14 +69,14 @@ export function readAgentRecord(record: Credentials | null): AgentRecordFields |
   const complete =
     typeof agent_id === 'string' &&
     typeof public_key === 'string' &&
-    typeof private_key === 'string'
+    (typeof private_key === 'string' || private_key === undefined)
   if (!complete) return undefined
 
   return {
     name: typeof name === 'string' ? name : agent_id,
     agentId: agent_id,
     publicKey: public_key,
-    privateKey: private_key,
+    privateKey: private_key as string | undefined,
     aimUrl: typeof aim_url === 'string' ? aim_url : undefined,
     status: typeof status === 'string' ? status : undefined,
     trustScore: typeof trust_score === 'number' ? trust_score : undefined,

@@ -5,7 +5,7 @@
 import { AgentIdentity } from './agent-identity.ts'
 import { readAgentRecord, safeAgentName, writeAgentRecord } from './agent-record.ts'
 import { AgentTransport, invalidResponse, serverError, type JsonReply } from './agent-transport.ts'
-import { runtimeFor } from './aim-client-runtime.ts'
+import { runtimeFor, type AgentKeyVault } from './aim-client-runtime.ts'
 import { AimCredentialsError } from './errors.ts'
 import type { CredentialStore } from './storage.ts'
 import { awaitDecision, readVerification, type ActionVerification } from './verification.ts'
@@ -35,7 +35,10 @@ export type { ActionVerification } from './verification.ts'
  * reports, agent details and the audit log. Agent credentials are saved through a
  * `CredentialStore`, encrypted: in Node `~/.aim/agents/<safe_name>.encrypted` with the SDK's
  * keyring key (a Python SDK plaintext `<safe_name>.json` there is migrated and removed); in
- * browsers an IndexedDB database `aim-sdk-agent-<safe_name>` with its own non-extractable key.
+ * browsers the record `agents/<safe_name>` of the IndexedDB database `aim-sdk`, under the SDK
+ * credentials' non-extractable key. A browser with WebCrypto Ed25519 keeps the private key of an
+ * agent registered with the session as a non-extractable `CryptoKey` beside it, never in the
+ * record.
  *
  * @example
  * ```ts
@@ -51,6 +54,7 @@ export class AimClient {
   readonly #transport: AgentTransport
   readonly #Identity: typeof AgentIdentity
   readonly #storage: (safeName: string) => CredentialStore
+  readonly #keyVault: AgentKeyVault | undefined
   readonly #apiKey: boolean
   readonly #pollIntervalMs: number
   readonly #verificationTimeoutMs: number
@@ -83,6 +87,8 @@ export class AimClient {
       throw new TypeError('AimClient needs agentStorage outside the Node and web entries')
     }
     this.#storage = storage
+    // Only the entry's own storage pairs with its key vault; a caller's store gets whole records.
+    this.#keyVault = options.agentStorage ? undefined : runtime?.keyVault
     this.#apiKey = options.apiKey !== undefined
     this.#pollIntervalMs = options.pollIntervalMs ?? 1_000
     this.#verificationTimeoutMs = options.verificationTimeoutMs ?? 60_000
@@ -123,7 +129,7 @@ export class AimClient {
       return this.#saveIssuedAgent(reply, registration.name, storage)
     }
 
-    const generated = await this.#Identity.generate({ extractable: true })
+    const generated = await this.#generateIdentity()
     const reply = await this.#transport.send(
       'POST',
       '/api/v1/agents',
@@ -137,8 +143,26 @@ export class AimClient {
       throw invalidResponse(reply, 'the agent registration')
     }
 
-    const privateKey = await generated.exportPrivateKey()
-    return this.#save(storage, registration.name, agentId, privateKey, agent, reply.url)
+    const kept = (await this.#keyVault?.save(safeName, generated)) ?? false
+    const privateKey = kept ? undefined : await generated.exportPrivateKey()
+    return this.#save(
+      storage,
+      registration.name,
+      agentId,
+      privateKey ?? generated,
+      agent,
+      reply.url,
+    )
+  }
+
+  // Non-extractable where the entry can keep the CryptoKey itself (browsers with WebCrypto
+  // Ed25519); otherwise extractable, so that the key can live inside the encrypted record.
+  async #generateIdentity(): Promise<AgentIdentity> {
+    if (this.#keyVault) {
+      const sealed = await this.#Identity.generate()
+      if (sealed.cryptoKey) return sealed
+    }
+    return this.#Identity.generate({ extractable: true })
   }
 
   async #saveIssuedAgent(
@@ -161,16 +185,16 @@ export class AimClient {
     storage: CredentialStore,
     name: string,
     agentId: string,
-    privateKey: string,
+    key: string | AgentIdentity,
     agent: Record<string, unknown>,
     answeredBy: string,
   ): Promise<RegisteredAgent> {
-    const identity = await this.#Identity.fromPrivateKey(privateKey)
+    const identity = typeof key === 'string' ? await this.#Identity.fromPrivateKey(key) : key
     const fields = {
       name,
       agentId,
       publicKey: identity.publicKey,
-      privateKey,
+      privateKey: typeof key === 'string' ? key : undefined,
       // With only a session the server is known from the URL that answered.
       aimUrl:
         typeof agent.aimUrl === 'string'
@@ -190,10 +214,12 @@ export class AimClient {
    *
    * @returns The agent, or `null` when none of that name is stored.
    * @throws {AimCredentialsError} `ERR_CREDENTIALS_CORRUPT` when the record lacks its keys,
-   *   `ERR_INVALID_AGENT_KEY` when its private key is unusable; storage errors pass through.
+   *   `ERR_INVALID_AGENT_KEY` when its private key is unusable, `ERR_KEY_LOST` when a browser no
+   *   longer holds the agent's non-extractable key; storage errors pass through.
    */
   async loadAgent(name: string): Promise<RegisteredAgent | null> {
-    const record = await this.#storage(safeAgentName(name)).loadCredentials()
+    const safeName = safeAgentName(name)
+    const record = await this.#storage(safeName).loadCredentials()
     if (!record) return null
 
     const fields = readAgentRecord(record)
@@ -203,8 +229,21 @@ export class AimClient {
         `The stored agent ${name} lacks agent_id, public_key or private_key; register it again`,
       )
     }
-    const identity = await this.#Identity.fromPrivateKey(fields.privateKey)
+    const identity =
+      fields.privateKey === undefined
+        ? await this.#keptIdentity(safeName, fields.publicKey)
+        : await this.#Identity.fromPrivateKey(fields.privateKey)
     return { ...pickPublic(fields), identity }
+  }
+
+  async #keptIdentity(safeName: string, publicKey: string): Promise<AgentIdentity> {
+    const identity = await this.#keyVault?.load(safeName, publicKey)
+    if (identity) return identity
+    throw new AimCredentialsError(
+      'ERR_KEY_LOST',
+      `The private key of agent ${safeName} is no longer in this browser's storage (site data ` +
+        'was cleared or evicted); register the agent again',
+    )
   }
 
   /**

@@ -65,6 +65,10 @@ export interface SecureCredentialStorageOptions {
   /**
    * Node: the plaintext path, default `~/.aim/credentials.json`. The encrypted file is the same
    * path with `.json` replaced by `.encrypted`.
+   *
+   * Web: the record's name inside the database, default `credentials`. Records of one database
+   * share its key and its lock, as files share the keyring key in Node (agents use
+   * `agents/<safe_name>`).
    */
   path?: string
   /** Web: the IndexedDB database name, default `aim-sdk`. */
@@ -89,7 +93,7 @@ export interface SecureCredentialStorageOptions {
 
 /** Options of `PlaintextCredentialStorage`, the explicit development mode. */
 export interface PlaintextCredentialStorageOptions {
-  /** Node: the plaintext path, default `~/.aim/credentials.json`. */
+  /** Node: the plaintext path, default `~/.aim/credentials.json`. Web: the record's name. */
   path?: string
   /** Web: the IndexedDB database name, default `aim-sdk-plaintext`. */
   database?: string

@@ -1,26 +1,33 @@
-// `AimClient` for browsers, workers, Deno and Bun: each agent's credentials are kept encrypted in
-// IndexedDB, one database per agent, under a non-extractable key of that database.
+// `AimClient` for browsers, workers, Deno and Bun: each agent's record is kept encrypted in the
+// IndexedDB database `aim-sdk` under the SDK credentials' key, and the private key of an agent
+// registered with the session stays a non-extractable `CryptoKey` where WebCrypto has Ed25519.
 
 import { AimClient as CoreAimClient } from '../core/aim-client.ts'
 import { useAgentRuntime } from '../core/aim-client-runtime.ts'
 import { AgentIdentity } from '../core/agent-identity.ts'
+import { indexedDbAgentKeys } from './agent-key-vault.ts'
 import { SecureCredentialStorage } from './secure-storage.ts'
+
+const DATABASE = 'aim-sdk'
 
 /**
  * The agent side of the AIM API, for the web. Unless `agentStorage` is given, an agent named
- * `<name>` is kept in the IndexedDB database `aim-sdk-agent-<safe_name>`: its record (with the
- * private key) is one Fernet token under that database's non-extractable keys.
+ * `<name>` is the record `agents/<safe_name>` of the IndexedDB database `aim-sdk`, one Fernet
+ * token under the same non-extractable key as the SDK credentials. An agent registered with the
+ * session gets a non-extractable Ed25519 `CryptoKey`, kept beside the record and never in it;
+ * only where WebCrypto lacks Ed25519 (or an API key made the key on the server) is the private
+ * key kept inside the encrypted record.
  *
  * > [!WARNING]
- * > The agent's private key is kept inside that Fernet token, so it is decrypted into page
- * > memory to sign. To keep an agent key as a non-extractable `CryptoKey` instead, generate it
- * > with `AgentIdentity.generate()`, store `identity.cryptoKey` in IndexedDB yourself and
- * > restore it with `AgentIdentity.fromCryptoKey()`.
+ * > A key inside the record is decrypted into page memory to sign. Script running in the page can
+ * > sign with a non-extractable key while it runs, but cannot read it.
  * {@inheritDoc CoreAimClient}
  */
 export class AimClient extends CoreAimClient {}
 
 useAgentRuntime(AimClient, {
   identity: AgentIdentity,
-  storage: (safeName) => new SecureCredentialStorage({ database: `aim-sdk-agent-${safeName}` }),
+  storage: (safeName) =>
+    new SecureCredentialStorage({ database: DATABASE, path: `agents/${safeName}` }),
+  keyVault: indexedDbAgentKeys(AgentIdentity, DATABASE),
 })

@@ -14,8 +14,20 @@ import type { Lock } from './locks.ts'
 import type { RecordStore } from './records.ts'
 import { credentialsCorrupt, updateContended } from './storage-errors.ts'
 
-/** The record name the credentials are kept under. */
-const CREDENTIALS_RECORD = 'credentials'
+/** The record name the credentials are kept under unless the storage's `path` names another. */
+const DEFAULT_RECORD = 'credentials'
+
+// Names the storage itself uses in the same object store: the key, and agents' CryptoKeys.
+const RESERVED_RECORD = /^(fernet-key$|agent-key\/)/
+
+/** Checks the `path` option, which names the record in the browser, and returns the name. */
+export function recordNameOf(path: string | undefined): string {
+  if (path === undefined) return DEFAULT_RECORD
+  if (typeof path !== 'string' || path === '' || RESERVED_RECORD.test(path)) {
+    throw new TypeError('path must be a non-empty record name other than fernet-key or agent-key/…')
+  }
+  return path
+}
 
 /** How many times an update is recomputed when another writer changed the record meanwhile. */
 const MAX_UPDATE_ATTEMPTS = 20
@@ -31,6 +43,8 @@ export interface CredentialsCodec {
 /** What a `CredentialsRecord` is made of. */
 export interface CredentialsRecordParts {
   records: RecordStore
+  /** The record's name in the store (from {@link recordNameOf}). */
+  name: string
   lock: Lock
   codec: CredentialsCodec
   keySource?: KeySource
@@ -83,7 +97,7 @@ export class CredentialsRecord {
     const event = {
       type,
       time: new Date().toISOString(),
-      path: this.#parts.records.name,
+      path: `${this.#parts.records.name}/${this.#parts.name}`,
       ...(this.#parts.keySource && { keySource: this.#parts.keySource }),
       ...(detail !== undefined && { detail }),
     }
@@ -100,7 +114,7 @@ export class CredentialsRecord {
     checkCredentials(credentials)
     const sealed = await this.#parts.codec.seal(credentials)
 
-    await this.#parts.records.change(CREDENTIALS_RECORD, () => ({
+    await this.#parts.records.change(this.#parts.name, () => ({
       value: { ...sealed, revision: newRevision() },
       result: undefined,
     }))
@@ -135,7 +149,7 @@ export class CredentialsRecord {
         checkCredentials(next)
         const sealed = await this.#parts.codec.seal(next)
 
-        const written = await this.#parts.records.change(CREDENTIALS_RECORD, (latest) => {
+        const written = await this.#parts.records.change(this.#parts.name, (latest) => {
           const unchanged = revisionOf(latest) === record?.revision
           if (!unchanged) return { result: false }
           return { value: { ...sealed, revision: newRevision() }, result: true }
@@ -150,7 +164,7 @@ export class CredentialsRecord {
   }
 
   async delete(): Promise<void> {
-    await this.#parts.records.change(CREDENTIALS_RECORD, () => ({
+    await this.#parts.records.change(this.#parts.name, () => ({
       remove: true,
       result: undefined,
     }))
@@ -169,7 +183,7 @@ export class CredentialsRecord {
   }
 
   async #read(): Promise<StoredRecord | undefined> {
-    const record = await this.#parts.records.read(CREDENTIALS_RECORD)
+    const record = await this.#parts.records.read(this.#parts.name)
     if (record === undefined) return undefined
     if (revisionOf(record) === undefined) throw credentialsCorrupt(this.#parts.records.name)
     return record as StoredRecord

@@ -8,7 +8,7 @@ import type {
   PlaintextCredentialStorageOptions,
   PlaintextSearchOptions,
 } from '../core/storage.ts'
-import { CredentialsRecord, parseCredentials } from './credentials-record.ts'
+import { CredentialsRecord, parseCredentials, recordNameOf } from './credentials-record.ts'
 import { credentialsCorrupt } from './storage-errors.ts'
 import { IndexedDbRecords } from './indexeddb.ts'
 import { crossTabLock, pageLock } from './locks.ts'
@@ -46,8 +46,8 @@ export class PlaintextCredentialStorage implements CredentialStore {
   readonly #record: CredentialsRecord
 
   /**
-   * @param options - `database` (default `aim-sdk-plaintext`), `persistence`, `onEvent`; `path`
-   *   is Node's and is ignored here.
+   * @param options - `database` (default `aim-sdk-plaintext`), `path` (the record's name in it,
+   *   default `credentials`), `persistence`, `onEvent`.
    * @throws {TypeError} when an option has the wrong type.
    */
   constructor(options: PlaintextCredentialStorageOptions = {}) {
@@ -57,6 +57,7 @@ export class PlaintextCredentialStorage implements CredentialStore {
 
     this.#record = new CredentialsRecord({
       records: memory ? new MemoryRecords(database) : new IndexedDbRecords(database),
+      name: recordNameOf(options.path),
       lock: memory ? pageLock() : crossTabLock(`aim-credentials:${database}`),
       codec: {
         seal: async (credentials) => ({ json: JSON.stringify(credentials, null, 2) }),

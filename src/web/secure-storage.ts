@@ -11,7 +11,12 @@ import type {
   SecureCredentialStorageOptions,
   SecureCredentialStore,
 } from '../core/storage.ts'
-import { CredentialsRecord, parseCredentials, type CredentialsCodec } from './credentials-record.ts'
+import {
+  CredentialsRecord,
+  parseCredentials,
+  recordNameOf,
+  type CredentialsCodec,
+} from './credentials-record.ts'
 import { hasIndexedDb, IndexedDbRecords } from './indexeddb.ts'
 import {
   indexedDbKey,
@@ -144,8 +149,8 @@ export class SecureCredentialStorage implements SecureCredentialStore {
   readonly #persistent: boolean
 
   /**
-   * @param options - `database` (default `aim-sdk`), `persistence`, `key`, `onEvent`; `path` is
-   *   Node's and is ignored here.
+   * @param options - `database` (default `aim-sdk`), `path` (the record's name in it, default
+   *   `credentials`; records of one database share its key), `persistence`, `key`, `onEvent`.
    * @throws {TypeError} when an option has the wrong type.
    * @throws {FernetInvalidKeyError} `ERR_FERNET_INVALID_KEY` when `key` is not a Fernet key.
    */
@@ -163,6 +168,7 @@ export class SecureCredentialStorage implements SecureCredentialStore {
     this.#persistent = !memory
     this.#record = new CredentialsRecord({
       records,
+      name: recordNameOf(options.path),
       lock: memory ? pageLock() : crossTabLock(`aim-credentials:${database}`),
       codec: fernetCodec(this.#keys, database),
       keySource: this.#keys.source,

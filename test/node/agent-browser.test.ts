@@ -128,10 +128,31 @@ describe('Agents in Chromium with the demo AIM server', () => {
         denied: 'denied',
         privateKey: 'TypeError',
       })
-      const stored = await databaseText(page, 'aim-sdk-agent-browser_agent')
-      expect(stored).toMatch(/"gAAAAA[\w-]+=*"/) // a Fernet token holds the record
+      // The record is a Fernet token beside the SDK credentials, under the same key; the private
+      // key is a non-extractable CryptoKey beside it, never in the record.
+      const stored = await databaseText(page, 'aim-sdk')
+      expect(stored).toMatch(/"gAAAAA[\w-]+=*"/)
       expect(stored).not.toContain('private_key')
-      expect(stored).not.toContain(first.publicKey)
+      const kept = await page.evaluate(async () => {
+        const open = indexedDB.open('aim-sdk')
+        const db = await new Promise<IDBDatabase>(
+          (resolve) => (open.onsuccess = () => resolve(open.result)),
+        )
+        const read = db
+          .transaction('credentials')
+          .objectStore('credentials')
+          .get('agent-key/browser_agent')
+        const record = await new Promise<{ privateKey: CryptoKey }>(
+          (resolve) => (read.onsuccess = () => resolve(read.result)),
+        )
+        db.close()
+        const exported = await crypto.subtle.exportKey('pkcs8', record.privateKey).then(
+          () => 'exported',
+          (error: Error) => error.name,
+        )
+        return { extractable: record.privateKey.extractable, exported }
+      })
+      expect(kept).toEqual({ extractable: false, exported: 'InvalidAccessError' })
 
       await page.reload()
       await ready(page)
