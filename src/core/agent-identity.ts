@@ -116,7 +116,7 @@ export class AgentIdentity {
     }
 
     const seed = randomSeed()
-    return new this({ kind: 'seed', seed }, publicKeyOfSeed(seed), extractable)
+    return new this({ kind: 'seed', seed }, await publicKeyOfSeed(seed), extractable)
   }
 
   /**
@@ -138,7 +138,7 @@ export class AgentIdentity {
     }
 
     const seed = bytes.slice(0, SEED_LENGTH)
-    const publicKey = publicKeyOfSeed(seed)
+    const publicKey = await publicKeyOfSeed(seed)
     const givenPublicKey = bytes.subarray(SEED_LENGTH)
     if (givenPublicKey.length > 0 && !sameBytes(givenPublicKey, publicKey)) {
       throw invalidKey('its public half does not belong to its seed')

@@ -2,9 +2,6 @@
 // interface: WebCrypto where the runtime has Ed25519 (the key can then stay non-extractable),
 // `@noble/ed25519` where it does not, and node:crypto in the Node entry (registered there).
 
-import { getPublicKey, hashes, sign as nobleSign } from '@noble/ed25519'
-import { sha512 } from '@noble/hashes/sha2.js'
-
 import { encodeBase64 } from './base64.ts'
 
 /** Bytes backed by a plain `ArrayBuffer`, as WebCrypto accepts them. */
@@ -52,14 +49,24 @@ export function hasWebCryptoEd25519(): Promise<boolean> {
   return ed25519Support
 }
 
-function useNobleHash(): void {
-  // noble's synchronous API needs a SHA-512; setting the same function again is harmless.
-  hashes.sha512 ??= sha512
+let noble: Promise<typeof import('@noble/ed25519')> | undefined
+
+// Loaded on first use: runtimes with WebCrypto Ed25519 (and the Node entry) never need it, and a
+// process that only reads credentials should not pay for it at start-up.
+function loadNoble(): Promise<typeof import('@noble/ed25519')> {
+  noble ??= Promise.all([import('@noble/ed25519'), import('@noble/hashes/sha2.js')]).then(
+    ([ed25519, { sha512 }]) => {
+      // noble's synchronous API needs a SHA-512.
+      ed25519.hashes.sha512 ??= sha512
+      return ed25519
+    },
+  )
+  return noble
 }
 
 /** Derives the 32-byte public key of a seed (RFC 8032), the same on every runtime. */
-export function publicKeyOfSeed(seed: Uint8Array): Bytes {
-  useNobleHash()
+export async function publicKeyOfSeed(seed: Uint8Array): Promise<Bytes> {
+  const { getPublicKey } = await loadNoble()
   return new Uint8Array(getPublicKey(seed))
 }
 
@@ -79,6 +86,5 @@ export const webSigner: AgentSignerFactory = (key) => {
   }
 
   const seed = key.seed
-  useNobleHash()
-  return async (message) => encodeBase64(nobleSign(message, seed))
+  return async (message) => encodeBase64((await loadNoble()).sign(message, seed))
 }
