@@ -8,6 +8,7 @@ export default defineConfig({
     'node/index': 'src/node/index.ts',
     'web/index': 'src/web/index.ts',
     'core/index': 'src/core/index.ts',
+    'node/cli': 'src/node/cli/main.ts',
   },
   format: 'esm',
   platform: 'neutral',

@@ -34,6 +34,14 @@ export function parseCredentials(text: string, path: string): Credentials {
     throw corrupt(path)
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw corrupt(path)
+
+  // JSON.parse accepts nesting far deeper than JSON.stringify can write back (a RangeError when
+  // saving, or when migrating): such a file is no credentials file either.
+  try {
+    serializeCredentials(value as Credentials)
+  } catch {
+    throw corrupt(path)
+  }
   return value as Credentials
 }
 

@@ -144,8 +144,15 @@ export async function overwriteAndRemove(path: string): Promise<boolean> {
   return true
 }
 
-/** Removes a file if it is there; returns whether it was. */
+/**
+ * Removes a file if it is there; returns whether it was. Refuses a path whose folder is a link,
+ * which would remove a file elsewhere, and a link at the path itself, like every other access.
+ *
+ * @throws {AimCredentialsError} `ERR_SYMLINK_REFUSED`, `ERR_STORAGE_FAILED`.
+ */
 export async function removeFile(path: string): Promise<boolean> {
+  await refuseSymlink(path)
+
   try {
     await unlink(path)
   } catch (error) {
@@ -156,23 +163,32 @@ export async function removeFile(path: string): Promise<boolean> {
   return true
 }
 
-/** Throws `ERR_SYMLINK_REFUSED` when the path is a symbolic link. */
+/**
+ * Throws `ERR_SYMLINK_REFUSED` when the path, or the folder that holds it, is a symbolic link: a
+ * link there would send credentials to (or read them from) wherever it points.
+ *
+ * > [!WARNING]
+ * > The folder is checked just before use, not atomically with it (Node has no `openat`): a folder
+ * > replaced by a link in between is not caught. The file itself is also opened with O_NOFOLLOW.
+ */
 export async function refuseSymlink(path: string): Promise<void> {
-  let isLink = false
-  try {
-    isLink = (await lstat(path)).isSymbolicLink()
-  } catch (error) {
-    if (isMissing(error)) return
-    throw storageError('check', path, error)
+  for (const each of [dirname(path), path]) {
+    let isLink = false
+    try {
+      isLink = (await lstat(each)).isSymbolicLink()
+    } catch (error) {
+      if (isMissing(error)) continue
+      throw storageError('check', each, error)
+    }
+    if (isLink) throw symlinkRefused(each)
   }
-  if (isLink) throw symlinkRefused(path)
 }
 
 function symlinkRefused(path: string): AimCredentialsError {
   return new AimCredentialsError(
     'ERR_SYMLINK_REFUSED',
     `${path} is a symbolic link; credentials are never read or written through a link. ` +
-      'Replace it with a regular file (or remove it) and try again',
+      'Replace it with a regular file or folder (or remove it) and try again',
   )
 }
 

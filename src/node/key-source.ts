@@ -9,7 +9,13 @@ import { AimCredentialsError } from '../core/errors.ts'
 import { FernetInvalidKeyError } from '../core/errors.ts'
 import type { KeySource } from '../core/storage.ts'
 import { Fernet } from './fernet-node.ts'
-import { keyringBackend, readKeyringKey, storeKeyringKey, type KeyringItem } from './keyring.ts'
+import {
+  keyringBackend,
+  PENDING_KEYRING_ACCOUNT,
+  readKeyringKey,
+  storeKeyringKey,
+  type KeyringItem,
+} from './keyring.ts'
 import { withFileLock } from './lock.ts'
 
 /** A usable key and where it came from. */
@@ -19,6 +25,12 @@ export interface ResolvedKey {
   backend?: string
   /** Whether this call created the key in the keyring. */
   created: boolean
+  /**
+   * Keyring keys only: the other keys to try when a file does not open with `fernet`, read when
+   * needed: the pending key of an unfinished rotation, and the main key read afresh (another
+   * process may have rotated it since this one read it).
+   */
+  fallbackKeys?: () => Promise<Fernet[]>
 }
 
 /** What decides where the key comes from. */
@@ -73,11 +85,27 @@ export async function resolveKey(
       source,
       backend,
       created: false,
+      fallbackKeys: () => readFallbackKeys(settings.keyring, stored),
     }
   }
   if (!options.create) throw keyLost(settings.keyring)
 
-  return createKeyOnce(settings.keyring, backend)
+  const created = await createKeyOnce(settings.keyring, backend)
+  return { ...created, fallbackKeys: () => readFallbackKeys(settings.keyring) }
+}
+
+// A rotation stores the new key under the pending account, re-encrypts file by file, then makes
+// it the main key: until it finishes (or if it crashed), a file may need either key.
+async function readFallbackKeys(item: KeyringItem, known?: string): Promise<Fernet[]> {
+  const candidates = [
+    await readKeyringKey({ ...item, account: PENDING_KEYRING_ACCOUNT }),
+    await readKeyringKey(item),
+  ]
+  const fresh = new Set(candidates.filter((key) => key !== null && key !== known))
+
+  const keys: Fernet[] = []
+  for (const key of fresh) keys.push(await importKey(key!, keyName(item)))
+  return keys
 }
 
 // Key creation is a read-modify-write of the keyring: under a lock shared by every process of this

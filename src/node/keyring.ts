@@ -19,6 +19,12 @@ export interface KeyringItem {
 export const DEFAULT_KEYRING_SERVICE = 'aim-sdk'
 /** The Python SDK's keyring account (`username`) for the key. */
 export const KEYRING_ACCOUNT = 'encryption-key'
+/**
+ * The account of the new key while `aim-credentials rotate-key` runs: stored before any file is
+ * re-encrypted, removed once the new key is the main one. Found after a crash, it opens the files
+ * already re-encrypted, and the next rotation finishes with it.
+ */
+export const PENDING_KEYRING_ACCOUNT = `${KEYRING_ACCOUNT}.next`
 /** The default bound on one keyring call; an unanswered unlock prompt ends here. */
 export const DEFAULT_KEYRING_TIMEOUT_MS = 20_000
 

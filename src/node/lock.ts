@@ -4,8 +4,8 @@
 
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
-import { link, mkdir, open, readFile, stat, unlink, utimes } from 'node:fs/promises'
-import { dirname } from 'node:path'
+import { link, mkdir, open, readdir, readFile, stat, unlink, utimes } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 import { AimCredentialsError } from '../core/errors.ts'
@@ -63,6 +63,7 @@ async function acquire(lockPath: string, owner: LockOwner): Promise<void> {
   } catch (error) {
     throw storageError('create the folder of', lockPath, error)
   }
+  await removeAbandonedDrafts(lockPath)
 
   const deadline = Date.now() + LOCK_TIMEOUT_MS
   let pause = 5
@@ -84,10 +85,38 @@ async function acquire(lockPath: string, owner: LockOwner): Promise<void> {
   }
 }
 
+// Drafts are named after the lock and their writer's pid (`<lock>.<pid>.<token>.tmp`, and
+// `<lock>.break.<pid>.<token>.tmp` for the breaker), so that one left by a process killed while
+// taking the lock can be recognised and removed by the next taker.
+async function removeAbandonedDrafts(lockPath: string): Promise<void> {
+  const prefix = `${basename(lockPath)}.`
+  let names: string[]
+  try {
+    names = await readdir(dirname(lockPath))
+  } catch {
+    // Cleaning up is a courtesy; taking the lock reports a folder it cannot use.
+    return
+  }
+
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue
+    const pid = Number(
+      name
+        .slice(prefix.length)
+        .replace(/^break\./, '')
+        .split('.')[0],
+    )
+    if (!Number.isSafeInteger(pid) || pid === process.pid || isProcessAlive(pid)) continue
+    await unlink(join(dirname(lockPath), name)).catch(() => {
+      // Another taker removed it first, which is just as good.
+    })
+  }
+}
+
 async function tryCreate(lockPath: string, owner: LockOwner): Promise<boolean> {
   // The owner is written to a private file first and then linked into place, so the lock file
   // never exists without its owner: a holder killed at any moment leaves a judgeable lock.
-  const draft = `${lockPath}.${owner.token}.tmp`
+  const draft = `${lockPath}.${owner.pid}.${owner.token}.tmp`
   try {
     const handle = await open(draft, 'wx', 0o600)
     try {

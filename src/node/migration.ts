@@ -5,7 +5,13 @@
 import { AimCredentialsError, FernetInvalidTokenError } from '../core/errors.ts'
 import type { Credentials } from '../core/storage.ts'
 import { parseCredentials, serializeCredentials } from './credential-json.ts'
-import { overwriteAndRemove, readCredentialFile, removeFile, writeFileAtomically } from './files.ts'
+import {
+  overwriteAndRemove,
+  pathExists,
+  readCredentialFile,
+  removeFile,
+  writeFileAtomically,
+} from './files.ts'
 import type { ResolvedKey } from './key-source.ts'
 
 /** The smallest Fernet token: version, time, IV, one AES block, HMAC. */
@@ -34,7 +40,7 @@ export async function decryptCredentials(
 
   let plaintext: Uint8Array
   try {
-    plaintext = await key.fernet.decrypt(token)
+    plaintext = await decryptWithAnyKey(token, key)
   } catch (error) {
     if (!(error instanceof FernetInvalidTokenError)) throw error
     throw new AimCredentialsError(
@@ -55,6 +61,25 @@ export async function decryptCredentials(
     text = ''
   }
   return parseCredentials(text, path)
+}
+
+// The resolved key first; then, only if it fails, the keys of a rotation in progress or one that
+// another process finished since this key was read.
+async function decryptWithAnyKey(token: string, key: ResolvedKey): Promise<Uint8Array> {
+  try {
+    return await key.fernet.decrypt(token)
+  } catch (error) {
+    if (!(error instanceof FernetInvalidTokenError) || !key.fallbackKeys) throw error
+
+    for (const fallback of await key.fallbackKeys()) {
+      try {
+        return await fallback.decrypt(token)
+      } catch (fallbackError) {
+        if (!(fallbackError instanceof FernetInvalidTokenError)) throw fallbackError
+      }
+    }
+    throw error
+  }
 }
 
 function looksLikeFernetToken(token: string): boolean {
@@ -86,6 +111,13 @@ export interface MigrationPlan {
 export async function migratePlaintext(plan: MigrationPlan): Promise<boolean> {
   const plaintext = await readCredentialFile(plan.plaintextPath, { private: true })
   if (plaintext === undefined) return false
+
+  // A migration killed between overwriting the plaintext and unlinking it leaves the file
+  // zero-filled, and only after the encrypted copy was verified: finish that removal.
+  if (/^\0+$/.test(plaintext) && (await pathExists(plan.encryptedPath))) {
+    await removeFile(plan.plaintextPath)
+    return true
+  }
   const credentials = parseCredentials(plaintext, plan.plaintextPath)
   const expected = serializeCredentials(credentials)
 
