@@ -21,7 +21,15 @@ const DATABASE = 'aim-sdk'
  * > [!WARNING]
  * > A key inside the record is decrypted into page memory to sign. Script running in the page can
  * > sign with a non-extractable key while it runs, but cannot read it.
- * {@inheritDoc CoreAimClient}
+ *
+ * @example
+ * ```ts
+ * const client = new AimClient({ tokens: new TokenManager({ storage }) })
+ * const agent = await client.registerAgent({ name: 'report-bot' })
+ * const verdict = await client.verifyAction(agent.identity, {
+ *   agentId: agent.agentId, actionType: 'read_database', resource: 'customers',
+ * })
+ * ```
  */
 export class AimClient extends CoreAimClient {}
 
