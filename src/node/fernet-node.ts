@@ -88,14 +88,38 @@ const nodePrimitives: FernetPrimitivesFactory = (signingKey, encryptionKey) => {
       return bytes.toString('base64url') + PADDING[token.length % 3]
     },
 
-    decode(text) {
-      // Node's decoder skips characters it does not know, so compare the canonical re-encoding:
-      // that rejects foreign characters, '+', '/', missing padding and trailing data at once.
-      const bytes = Buffer.from(text, 'base64url')
-      const canonical = bytes.toString('base64url') + PADDING[bytes.length % 3]
-      return canonical === text ? bytes : undefined
-    },
+    decode: decodeCanonical,
   }
+}
+
+const URL_SAFE = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+
+/**
+ * Decodes padded URL-safe base64, or returns `undefined` for anything not canonical. Node's
+ * decoder is lenient: it reads only the low byte of characters beyond ASCII, skips characters it
+ * does not know (so fewer bytes come out than the length promises), accepts '+' and '/', and
+ * ignores the unused low bits of the last character. Each of those is checked here, with scans
+ * far cheaper than re-encoding to compare.
+ */
+function decodeCanonical(text: string): Uint8Array<ArrayBuffer> | undefined {
+  const length = text.length
+  if (length === 0 || length % 4 !== 0) return undefined
+  if (Buffer.byteLength(text, 'utf8') !== length) return undefined // beyond ASCII
+
+  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0
+  const firstPad = text.indexOf('=')
+  if (firstPad !== -1 && firstPad < length - padding) return undefined
+  if (text.includes('+') || text.includes('/')) return undefined
+
+  const bytes = Buffer.from(text, 'base64url')
+  if (bytes.length !== (length / 4) * 3 - padding) return undefined
+
+  // With padding, the last character before it carries 2 (one '=') or 4 (two) unused bits.
+  if (padding > 0) {
+    const last = URL_SAFE.indexOf(text[length - padding - 1]!)
+    if ((last & (padding === 1 ? 0b11 : 0b1111)) !== 0) return undefined
+  }
+  return bytes
 }
 
 const PADDING = ['', '==', '='] as const

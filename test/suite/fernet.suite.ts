@@ -368,6 +368,35 @@ export function fernetSuite(api: Api, internals: Internals): Case[] {
       },
     },
     {
+      name: 'rejects a token whose last character carries set unused bits (non-canonical base64)',
+      async run() {
+        const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+        const fernet = await Fernet.generate()
+        // 1 block (73 bytes) ends in '==', 2 blocks (89 bytes) in '=': 4 and 2 unused bits.
+        for (const data of ['one block', 'two blocks of plaintext!']) {
+          const token = await fernet.encrypt(data)
+          const padding = token.endsWith('==') ? 2 : 1
+          const position = token.length - padding - 1
+          const value = alphabet.indexOf(token[position]!)
+          const sloppy = token.slice(0, position) + alphabet[value | 1] + token.slice(position + 1)
+          assert(sloppy !== token, 'the changed token differs')
+          await assertFailsWithCode(() => fernet.decrypt(sloppy), INVALID)
+        }
+      },
+    },
+    {
+      name: 'rejects characters beyond ASCII whose low byte is a base64 character',
+      async run() {
+        const fernet = await Fernet.generate()
+        const token = await fernet.encrypt('aliases')
+        for (const position of [0, 10, token.length - 3]) {
+          const aliased = String.fromCharCode(0x100 + token.charCodeAt(position))
+          const changed = token.slice(0, position) + aliased + token.slice(position + 1)
+          await assertFailsWithCode(() => fernet.decrypt(changed), INVALID)
+        }
+      },
+    },
+    {
       name: 'every truncation of a token is rejected',
       async run() {
         const fernet = await Fernet.generate()
