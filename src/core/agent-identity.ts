@@ -23,6 +23,7 @@ import {
   type AgentRequest,
   type AgentRequestHeaders,
 } from './agent-request.ts'
+import { classRegistry } from './class-registry.ts'
 import { AimCredentialsError } from './errors.ts'
 
 export type { AgentRequest, AgentRequestHeaders } from './agent-request.ts'
@@ -41,25 +42,12 @@ export interface AgentKeyOptions {
   extractable?: boolean
 }
 
-// The signer each class uses, looked up along its prototype chain: the Node entry registers
-// node:crypto for its subclass. Kept here rather than on the class, so it is not public API.
-const signersByClass = new WeakMap<object, AgentSignerFactory>()
+// The signer each class uses: the Node entry registers node:crypto for its subclass.
+const signersByClass = classRegistry<AgentSignerFactory>()
 
 /** Makes `subclass` (and its subclasses) sign with `factory`. Internal: for the Node entry. */
 export function useAgentSigner(subclass: typeof AgentIdentity, factory: AgentSignerFactory): void {
-  signersByClass.set(subclass, factory)
-}
-
-function signerFor(constructor: object): AgentSignerFactory {
-  for (
-    let current: object | null = constructor;
-    current;
-    current = Object.getPrototypeOf(current)
-  ) {
-    const factory = signersByClass.get(current)
-    if (factory) return factory
-  }
-  return webSigner
+  signersByClass.register(subclass, factory)
 }
 
 const encoder = new TextEncoder()
@@ -97,7 +85,7 @@ export class AgentIdentity {
     this.#key = key
     this.#publicKey = publicKey
     this.#extractable = extractable
-    this.#sign = signerFor(new.target)(key)
+    this.#sign = (signersByClass.lookup(new.target) ?? webSigner)(key)
   }
 
   /**

@@ -2,6 +2,7 @@
 // in Node) and where agent credentials are kept by default. Not public API.
 
 import type { AgentIdentity } from './agent-identity.ts'
+import { classRegistry } from './class-registry.ts'
 import type { AimClient } from './aim-client.ts'
 import type { CredentialStore } from './storage.ts'
 
@@ -24,23 +25,15 @@ export interface AgentRuntime {
   keyVault?: AgentKeyVault
 }
 
-// Each entry's runtime, looked up along the prototype chain (as in fernet.ts), not public API.
-const runtimeByClass = new WeakMap<object, AgentRuntime>()
+// Each entry's runtime, registered for its subclass.
+const runtimes = classRegistry<AgentRuntime>()
 
 /** Gives `subclass` its entry's identity class and default storage. Internal: for the entries. */
 export function useAgentRuntime(subclass: typeof AimClient, runtime: AgentRuntime): void {
-  runtimeByClass.set(subclass, runtime)
+  runtimes.register(subclass, runtime)
 }
 
 /** The runtime registered for `constructor` or its nearest ancestor. */
 export function runtimeFor(constructor: object): AgentRuntime | undefined {
-  for (
-    let current: object | null = constructor;
-    current;
-    current = Object.getPrototypeOf(current)
-  ) {
-    const runtime = runtimeByClass.get(current)
-    if (runtime) return runtime
-  }
-  return undefined
+  return runtimes.lookup(constructor)
 }

@@ -2,6 +2,7 @@
 // semantics of Python's `cryptography.fernet`: the token format, the time checks and the key form.
 
 import { decodeBase64Url, encodeBase64Url } from './base64.ts'
+import { classRegistry } from './class-registry.ts'
 import { FernetInvalidKeyError, FernetInvalidTokenError } from './errors.ts'
 import {
   BLOCK_LENGTH,
@@ -68,25 +69,12 @@ export let encryptWithIv: (
  * const json = new TextDecoder().decode(await fernet.decrypt(token))
  * ```
  */
-// The primitives each class uses, looked up along its prototype chain: the Node entry registers
-// node:crypto for its subclass. Kept here rather than on the class, so it is not public API.
-const primitivesByClass = new WeakMap<object, FernetPrimitivesFactory>()
+// The primitives each class uses: the Node entry registers node:crypto for its subclass.
+const primitivesByClass = classRegistry<FernetPrimitivesFactory>()
 
 /** Makes `subclass` (and its subclasses) use `factory`. Internal: for the Node entry. */
 export function usePrimitives(subclass: typeof Fernet, factory: FernetPrimitivesFactory): void {
-  primitivesByClass.set(subclass, factory)
-}
-
-function primitivesFor(constructor: object): FernetPrimitivesFactory {
-  for (
-    let current: object | null = constructor;
-    current;
-    current = Object.getPrototypeOf(current)
-  ) {
-    const factory = primitivesByClass.get(current)
-    if (factory) return factory
-  }
-  return webCryptoPrimitives
+  primitivesByClass.register(subclass, factory)
 }
 
 export class Fernet {
@@ -98,7 +86,8 @@ export class Fernet {
     checkKeyAlgorithms(signingKey, encryptionKey)
     this.#signingKey = signingKey
     this.#encryptionKey = encryptionKey
-    this.#primitives = primitivesFor(new.target)(signingKey, encryptionKey)
+    const primitives = primitivesByClass.lookup(new.target) ?? webCryptoPrimitives
+    this.#primitives = primitives(signingKey, encryptionKey)
   }
 
   /**

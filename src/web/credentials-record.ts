@@ -10,6 +10,7 @@ import type {
   SecurityEventListener,
   SecurityEventType,
 } from '../core/storage.ts'
+import { checkCredentials, parseCredentialsText } from '../core/credentials-json.ts'
 import type { Lock } from './locks.ts'
 import type { RecordStore } from './records.ts'
 import { credentialsCorrupt, updateContended } from './storage-errors.ts'
@@ -53,26 +54,11 @@ export interface CredentialsRecordParts {
 
 type StoredRecord = Record<string, unknown> & { revision: string }
 
-/** Checks what a caller wants to store: a JSON object, not an array or a primitive. */
-export function checkCredentials(credentials: unknown): asserts credentials is Credentials {
-  if (typeof credentials !== 'object' || credentials === null || Array.isArray(credentials)) {
-    throw new TypeError('Credentials must be a JSON object')
-  }
-}
-
 /** Parses stored JSON text into credentials, or throws `ERR_CREDENTIALS_CORRUPT`. */
 export function parseCredentials(text: string, database: string): Credentials {
-  let credentials: unknown
-  try {
-    credentials = JSON.parse(text)
-  } catch (error) {
-    throw credentialsCorrupt(database, error)
-  }
-
-  if (typeof credentials !== 'object' || credentials === null || Array.isArray(credentials)) {
-    throw credentialsCorrupt(database)
-  }
-  return credentials as Credentials
+  const credentials = parseCredentialsText(text)
+  if (!credentials) throw credentialsCorrupt(database)
+  return credentials
 }
 
 /** A fresh random revision: it changes on every write, and never repeats. */
