@@ -3,9 +3,9 @@
 //
 // The server's rule (shared/AIM-API.md, "Action verification"): an object with `action_type`,
 // `agent_id`, `context` (`{}` when empty), `resource` (`null` when empty) and `timestamp`,
-// serialised by Go's `encoding/json` with HTML escaping off — keys sorted at every depth, raw UTF-8,
-// U+2028 and U+2029 escaped, numbers as float64 in their shortest round-trip form — and then one
-// space after every `:` and `,` outside a string. This file writes that text directly.
+// serialised by Go's `encoding/json` with HTML escaping off — keys sorted at every depth, raw
+// UTF-8, U+2028 and U+2029 escaped, numbers as float64 in their shortest round-trip form — and
+// then one space after every `:` and `,` outside a string. This file writes that text directly.
 
 import { AimCredentialsError } from './errors.ts'
 
@@ -44,7 +44,10 @@ export interface AgentAction {
  * @example
  * ```ts
  * actionSignatureMessage({
- *   agentId: 'a1', actionType: 'read', context: { b: 1, a: 'é' }, timestamp: '2026-01-01T00:00:00Z',
+ *   agentId: 'a1',
+ *   actionType: 'read',
+ *   context: { b: 1, a: 'é' },
+ *   timestamp: '2026-01-01T00:00:00Z',
  * })
  * // '{"action_type": "read", "agent_id": "a1", "context": {"a": "é", "b": 1}, "resource": null, …'
  * ```

@@ -228,7 +228,8 @@ export class AgentIdentity {
    * ```ts
    * const body = JSON.stringify({ query: 'status' })
    * const headers = await identity.signRequest({ agentId, method: 'POST', url, body })
-   * await fetch(url, { method: 'POST', body, headers: { ...headers, 'Content-Type': 'application/json' } })
+   * const contentType = { 'Content-Type': 'application/json' }
+   * await fetch(url, { method: 'POST', body, headers: { ...headers, ...contentType } })
    * ```
    */
   async signRequest(request: AgentRequest): Promise<AgentRequestHeaders> {

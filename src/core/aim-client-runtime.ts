@@ -1,5 +1,5 @@
-// What each entry supplies to its `AimClient`: the `AgentIdentity` class that signs there (node:crypto
-// in Node) and where agent credentials are kept by default. Not public API.
+// What each entry supplies to its `AimClient`: the `AgentIdentity` class that signs there
+// (node:crypto in Node) and where agent credentials are kept by default. Not public API.
 
 import type { AgentIdentity } from './agent-identity.ts'
 import { classRegistry } from './class-registry.ts'

@@ -47,7 +47,9 @@ export type { ActionVerification } from './verification.ts'
  * const verdict = await client.verifyAction(agent.identity, {
  *   agentId: agent.agentId, actionType: 'read_database', resource: 'customers',
  * })
- * if (verdict.status === 'approved') await client.reportActionResult(verdict.id, { result: 'success' })
+ * if (verdict.status === 'approved') {
+ *   await client.reportActionResult(verdict.id, { result: 'success' })
+ * }
  * ```
  */
 export class AimClient {

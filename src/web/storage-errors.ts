@@ -83,7 +83,7 @@ export function keyLost(database: string): AimCredentialsError {
   )
 }
 
-/** `ERR_KEY_MISMATCH`: the stored credentials were encrypted with another key than the given one. */
+/** `ERR_KEY_MISMATCH`: the credentials were encrypted with another key than the given one. */
 export function keyMismatch(database: string): AimCredentialsError {
   return new AimCredentialsError(
     'ERR_KEY_MISMATCH',

@@ -18,9 +18,11 @@ export const SHARED_OPTIONS = {
 } as const satisfies OptionSpec
 
 /** The help lines for the shared options. */
-export const SHARED_OPTIONS_HELP = `  --keyring-service NAME  the OS keyring service holding the key (default: $AIM_KEYRING_SERVICE,
-                          else aim-sdk, the Python SDK's)
-  -h, --help              show this help`
+export const SHARED_OPTIONS_HELP = [
+  '  --keyring-service NAME  the OS keyring service holding the key (default:',
+  "                          $AIM_KEYRING_SERVICE, else aim-sdk, the Python SDK's)",
+  '  -h, --help              show this help',
+].join('\n')
 
 /**
  * Parses a command's arguments, with no positional arguments allowed.
