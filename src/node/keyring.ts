@@ -3,6 +3,8 @@
 // keyutils store, which forgets everything at reboot). Every failure becomes a typed error that
 // says what to do.
 
+import { createRequire } from 'node:module'
+
 import type { AsyncEntry } from '@napi-rs/keyring'
 
 import { AimCredentialsError, type ErrorCode } from '../core/errors.ts'
@@ -86,10 +88,18 @@ export async function deleteKeyringKey(item: KeyringItem): Promise<boolean> {
   }
 }
 
-let bindingPromise: Promise<typeof import('@napi-rs/keyring')> | undefined
+type Binding = typeof import('@napi-rs/keyring')
+
+let bindingPromise: Promise<Binding> | undefined
+
+// Loaded on first use, with require: importing the CommonJS binding through ESM makes Node parse
+// its loader for exports first, which took four times as long as the require itself.
+function loadBinding(): Promise<Binding> {
+  return new Promise((resolve) => resolve(createRequire(import.meta.url)('@napi-rs/keyring')))
+}
 
 async function openEntry(item: KeyringItem): Promise<AsyncEntry> {
-  bindingPromise ??= import('@napi-rs/keyring')
+  bindingPromise ??= loadBinding()
   let binding
   try {
     binding = await bindingPromise

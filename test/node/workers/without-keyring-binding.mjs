@@ -3,6 +3,10 @@
 
 import { register } from 'node:module'
 
+// The binding is loaded with require, which Node 20's module hooks do not see: point napi-rs's
+// loader at a binary that does not exist, as on a platform without a prebuilt one.
+process.env.NAPI_RS_NATIVE_LIBRARY_PATH = '/nonexistent/keyring.node'
+
 const hooks = `
 export async function resolve(specifier, context, next) {
   if (specifier === '@napi-rs/keyring') {
