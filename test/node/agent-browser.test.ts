@@ -3,7 +3,6 @@
 // page reload; and an agent key generated as a non-extractable CryptoKey, kept in IndexedDB
 // across a reload, signing a request the server verifies.
 
-import { existsSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
@@ -13,7 +12,7 @@ import { afterAll, beforeAll, describe, expect } from 'vitest'
 import { CHROMIUM_ARGS } from '../../vite.config.ts'
 import { startAimServer, type AimServer } from '../../demo/server/index.ts'
 import type * as WebEntry from '../../src/web/index.ts'
-import { itWith } from './components.ts'
+import { itWith, CHROMIUM, chromiumBrowser } from './components.ts'
 import { bundleApp, WEB_ENTRY } from './web-bundle.ts'
 
 declare global {
@@ -23,12 +22,7 @@ declare global {
   }
 }
 
-const CHROMIUM = process.env.AIM_TEST_CHROMIUM ?? '/usr/bin/chromium'
-const withChromium = itWith({
-  name: 'Chromium',
-  available: existsSync(CHROMIUM),
-  remedy: 'apt-get install chromium',
-})
+const withChromium = itWith(chromiumBrowser)
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>aim agents</title>
 <script type="module">import * as aim from '/aim.js'; window.aim = aim; window.aimReady = true</script>`
@@ -39,7 +33,7 @@ let browser: Browser | undefined
 let origin = ''
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) return
+  if (!chromiumBrowser.available) return
 
   const bundle = await bundleApp(`export * from ${JSON.stringify(WEB_ENTRY)}`, { minify: false })
   pageServer = createServer((request, response) => {

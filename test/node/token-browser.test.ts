@@ -2,7 +2,6 @@
 // SecureCredentialStorage (IndexedDB and Web Locks) and talk to the demo AIM server with a
 // seconds-long access-token lifetime: one refresh per expiry, no reuse, every call served.
 
-import { existsSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
@@ -12,7 +11,7 @@ import { afterAll, beforeAll, describe, expect } from 'vitest'
 import { CHROMIUM_ARGS } from '../../vite.config.ts'
 import { startAimServer, type AimServer } from '../../demo/server/index.ts'
 import type * as WebEntry from '../../src/web/index.ts'
-import { itWith } from './components.ts'
+import { itWith, CHROMIUM, chromiumBrowser } from './components.ts'
 import { bundleApp, WEB_ENTRY } from './web-bundle.ts'
 
 declare global {
@@ -29,12 +28,7 @@ interface TabRound {
   errors: string[]
 }
 
-const CHROMIUM = process.env.AIM_TEST_CHROMIUM ?? '/usr/bin/chromium'
-const withChromium = itWith({
-  name: 'Chromium',
-  available: existsSync(CHROMIUM),
-  remedy: 'apt-get install chromium',
-})
+const withChromium = itWith(chromiumBrowser)
 
 const PAGES = 3
 const ROUNDS = 3
@@ -53,7 +47,7 @@ let browser: Browser | undefined
 let origin = ''
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) return
+  if (!chromiumBrowser.available) return
 
   const bundle = await bundleApp(`export * from ${JSON.stringify(WEB_ENTRY)}`, { minify: false })
   pageServer = createServer((request, response) => {

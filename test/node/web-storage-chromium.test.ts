@@ -4,7 +4,6 @@
 // withLock in one page holds back the others, and tokens interoperate with Python's Fernet.
 
 import { spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
@@ -13,7 +12,7 @@ import { afterAll, beforeAll, describe, expect } from 'vitest'
 
 import { CHROMIUM_ARGS } from '../../vite.config.ts'
 import type * as WebEntry from '../../src/web/index.ts'
-import { itWith, PYTHON, pythonCryptography, type Component } from './components.ts'
+import { itWith, PYTHON, pythonCryptography, CHROMIUM, chromiumBrowser } from './components.ts'
 import { bundleApp, WEB_ENTRY } from './web-bundle.ts'
 
 declare global {
@@ -23,16 +22,10 @@ declare global {
   }
 }
 
-const CHROMIUM = process.env.AIM_TEST_CHROMIUM ?? '/usr/bin/chromium'
-const chromiumComponent: Component = {
-  name: 'Chromium',
-  available: existsSync(CHROMIUM),
-  remedy: 'apt-get install chromium',
-}
-const withChromium = itWith(chromiumComponent)
+const withChromium = itWith(chromiumBrowser)
 const withChromiumAndPython = itWith({
   ...pythonCryptography,
-  available: pythonCryptography.available && chromiumComponent.available,
+  available: pythonCryptography.available && chromiumBrowser.available,
 })
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>aim storage</title>
@@ -58,7 +51,7 @@ async function serve(bundle: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  if (!chromiumComponent.available) return
+  if (!chromiumBrowser.available) return
   const bundle = await bundleApp(`export * from ${JSON.stringify(WEB_ENTRY)}`, { minify: false })
   await serve(bundle)
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
