@@ -54,7 +54,7 @@ export default defineConfig({
         test: {
           name: 'node',
           environment: 'node',
-          include: ['test/*.test.ts', 'test/node/**/*.test.ts'],
+          include: ['test/*.test.ts', 'test/node/**/*.test.ts', 'test/reliability/**/*.test.ts'],
         },
       },
       {
