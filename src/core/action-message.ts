@@ -37,8 +37,9 @@ export interface AgentAction {
  * @returns The message text; sign its UTF-8 bytes.
  * @throws {AimCredentialsError} `ERR_UNSERIALIZABLE_ACTION` when the context holds something that
  *   cannot reach the server unchanged: `undefined`, a function, a symbol, a bigint, a non-finite
- *   number, a string with a lone surrogate, a cycle, a sparse array, or an object that is not a
- *   plain object or array (a `Date`, a `Map`: convert it to a string or plain object first).
+ *   number, a string with a lone surrogate, a cycle, a sparse array, nesting deeper than 1000
+ *   levels, or an object that is not a plain object or array (a `Date`, a `Map`: convert it to a
+ *   string or plain object first).
  * @throws {TypeError} when `agentId`, `actionType` or `timestamp` is not a string.
  *
  * @example
@@ -84,6 +85,11 @@ function unserializable(path: string, what: string): AimCredentialsError {
       'unchanged. Use only plain objects, arrays, strings, finite numbers, booleans and null.',
   )
 }
+
+// Deeper contexts are refused rather than risk the call stack: a context parsed from untrusted
+// JSON can nest far deeper than the stack allows. Go's decoder stops at 10 000; real contexts
+// nest a handful of levels.
+const MAX_DEPTH = 1000
 
 /**
  * Writes JSON values in the server's form. It keeps the path from the action to the value being
@@ -136,6 +142,7 @@ class MessageWriter {
   }
 
   #writeContainer(value: object): string {
+    if (this.#open.length >= MAX_DEPTH) throw this.fail(`nested deeper than ${MAX_DEPTH} levels`)
     if (this.#open.includes(value)) throw this.fail('a reference cycle')
     this.#open.push(value)
 

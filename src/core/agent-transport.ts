@@ -2,6 +2,7 @@
 // or a signed agent request, each with a deadline, reading JSON answers and turning every failure
 // into a typed `TokenError`. No request or response body ever goes into an error.
 
+import { untilAborted } from './abortable.ts'
 import { AimCredentialsError, TokenError } from './errors.ts'
 import { parseServerUrl, serverEndpoint } from './server-url.ts'
 
@@ -92,7 +93,7 @@ export class AgentTransport {
 
     let response: Response
     try {
-      response = await send()
+      response = await untilAborted(send(), signal)
     } catch (error) {
       // The session's typed errors (no credentials, revoked, keyring locked…) pass through.
       if (error instanceof AimCredentialsError) throw error
@@ -114,7 +115,7 @@ export class AgentTransport {
 async function readJson(response: Response, path: string, signal: AbortSignal): Promise<unknown> {
   let text: string
   try {
-    text = await response.text()
+    text = await untilAborted(response.text(), signal)
   } catch (error) {
     const code = signal.aborted ? 'ERR_TIMEOUT' : 'ERR_NETWORK'
     throw new TokenError(code, `The AIM server's answer to ${path} broke off`, { cause: error })

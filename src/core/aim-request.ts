@@ -1,6 +1,7 @@
 // One JSON request to the AIM server with a deadline and a size cap, turning every transport
 // failure into a typed `TokenError`. It never puts a request or response body into an error.
 
+import { untilAborted } from './abortable.ts'
 import { TokenError } from './errors.ts'
 
 /** The answer of `postJson`: the status and the body parsed as JSON when it was JSON. */
@@ -20,14 +21,18 @@ export interface JsonRequestOptions {
 // Token answers are a few kilobytes; anything far larger is hostile or broken.
 const MAX_RESPONSE_BYTES = 64 * 1024
 
-async function readCapped(response: Response): Promise<Uint8Array | undefined> {
+async function readCapped(
+  response: Response,
+  signal: AbortSignal,
+): Promise<Uint8Array | undefined> {
   if (!response.body) return new Uint8Array()
 
   const reader = response.body.getReader()
+  signal.addEventListener('abort', () => reader.cancel().catch(() => undefined), { once: true })
   const chunks: Uint8Array[] = []
   let size = 0
   for (;;) {
-    const { done, value } = await reader.read()
+    const { done, value } = await untilAborted(reader.read(), signal)
     if (done) break
     size += value.byteLength
     if (size > MAX_RESPONSE_BYTES) {
@@ -81,7 +86,7 @@ export async function postJson(
   const endpoint = new URL(url).pathname
 
   try {
-    const response = await options.fetch(url, {
+    const sent = options.fetch(url, {
       method: 'POST',
       headers: {
         'Content-Type': 'application/json',
@@ -93,8 +98,9 @@ export async function postJson(
       redirect: 'error',
       credentials: 'omit',
     })
+    const response = await untilAborted(sent, controller.signal)
 
-    const bytes = await readCapped(response)
+    const bytes = await readCapped(response, controller.signal)
     if (bytes === undefined) {
       throw new TokenError(
         'ERR_INVALID_RESPONSE',

@@ -5,8 +5,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 
-import { actionSignatureMessage, AgentIdentity } from '../../src/node/index.ts'
-import { count, figures } from './fixtures.ts'
+import { actionSignatureMessage, AgentIdentity, AimClient } from '../../src/node/index.ts'
+import { count, figures, withinBound } from './fixtures.ts'
 import { outcomeOf, property } from './hostile-fixtures.ts'
 
 const tally = figures('hostile-agents')
@@ -118,27 +118,53 @@ describe('hostile action contexts', () => {
     count(tally, 'cases')
   })
 
-  // KNOWN BUG, reported to the agent helper (src/core/action-message.ts is theirs): the writer
-  // recurses once per level, so a context nested a few thousand levels deep (JSON.parse of
-  // untrusted text makes one easily; Go's decoder accepts up to 10 000) throws a plain RangeError
-  // ("Maximum call stack size exceeded") instead of ERR_UNSERIALIZABLE_ACTION. `it.fails` keeps
-  // this visible: once fixed it fails, and should become a plain `it`.
-  it.fails(
-    'a context nested 100 000 deep gives ERR_UNSERIALIZABLE_ACTION (known bug)',
-    async () => {
-      const deep = JSON.parse('{"next":'.repeat(100_000) + '{}' + '}'.repeat(100_000)) as Record<
-        string,
-        unknown
-      >
-      const action = {
-        agentId: 'a',
-        actionType: 'read',
-        context: deep,
-        timestamp: '2026-01-01T00:00:00Z',
-      }
-      expect(await outcomeOf(Promise.resolve().then(() => actionSignatureMessage(action)))).toBe(
-        'ERR_UNSERIALIZABLE_ACTION',
+  // The writer recurses once per level: a context nested far deeper than any real one (JSON.parse
+  // of untrusted text makes one easily) must be refused with the typed error, not overflow the
+  // call stack with a bare RangeError.
+  it('a context nested 100 000 deep gives ERR_UNSERIALIZABLE_ACTION', async () => {
+    const deep = JSON.parse('{"next":'.repeat(100_000) + '{}' + '}'.repeat(100_000)) as Record<
+      string,
+      unknown
+    >
+    const action = {
+      agentId: 'a',
+      actionType: 'read',
+      context: deep,
+      timestamp: '2026-01-01T00:00:00Z',
+    }
+    expect(await outcomeOf(Promise.resolve().then(() => actionSignatureMessage(action)))).toBe(
+      'ERR_UNSERIALIZABLE_ACTION',
+    )
+  })
+})
+
+describe('AimClient against a fetch that ignores its abort signal', () => {
+  it('ends in ERR_TIMEOUT for a body that never ends', async () => {
+    const endless: typeof fetch = async () =>
+      new Response(
+        new ReadableStream({ start: (controller) => controller.enqueue(new Uint8Array([123])) }),
+        {
+          status: 200,
+          headers: { 'content-type': 'application/json' },
+        },
       )
-    },
-  )
+    const client = new AimClient({
+      apiKey: 'aim_test_key',
+      aimUrl: 'http://127.0.0.1:9',
+      fetch: endless,
+      timeoutMs: 300,
+      agentStorage: () => {
+        throw new Error('no storage is needed to read the audit log')
+      },
+    })
+    const outcome = await withinBound(
+      client.listAuditLogs().then(
+        () => 'ok',
+        (error: { code?: string }) => error.code,
+      ),
+      3000,
+      'listAuditLogs with an endless body',
+    )
+    expect(outcome).toBe('ERR_TIMEOUT')
+  })
 })

@@ -261,11 +261,10 @@ describe('a server that never finishes its answer', () => {
 })
 
 describe('an injected fetch whose answer never ends', () => {
-  // KNOWN BUG, reported to the token helper (src/core/aim-request.ts is theirs): the deadline aborts
-  // the request's signal, and real fetch (Node, browsers) then errors the body, as the test above
-  // shows; but a `fetch` option that builds its own Response and ignores the signal leaves
-  // `reader.read()` waiting forever, inside the storage's lock. `it.fails` keeps this visible.
-  it.fails('still ends in ERR_TIMEOUT (known bug: it hangs)', async () => {
+  // Real fetch errors the body when the deadline aborts the signal (the test above); a `fetch`
+  // option that builds its own Response and ignores the signal must not leave the read waiting
+  // forever inside the storage's lock.
+  it('still ends in ERR_TIMEOUT when a custom fetch ignores the signal', async () => {
     const store = new MemoryCredentialStore(await camelCredentials())
     const endless: typeof fetch = async () =>
       new Response(
