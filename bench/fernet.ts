@@ -88,7 +88,7 @@ function python(
 /** Measures every implementation at each payload size, all in this one run. */
 export async function benchFernet(entry: Entry, seconds = 1): Promise<FernetRow[]> {
   const sizes = [1024, 64 * 1024]
-  const pythonRates = python(sizes, seconds)
+  const pythonBefore = python(sizes, seconds)
   const rows: FernetRow[] = []
 
   for (const size of sizes) {
@@ -110,7 +110,7 @@ export async function benchFernet(entry: Entry, seconds = 1): Promise<FernetRow[
       size,
       operation: 'encrypt',
       ours: ours!,
-      python: pythonRates.get(size)!.encrypt,
+      python: pythonBefore.get(size)!.encrypt,
       npmFernet: npmFernet!,
       raw: raw!,
     })
@@ -127,10 +127,17 @@ export async function benchFernet(entry: Entry, seconds = 1): Promise<FernetRow[
       size,
       operation: 'decrypt',
       ours: oursDecrypt!,
-      python: pythonRates.get(size)!.decrypt,
+      python: pythonBefore.get(size)!.decrypt,
       npmFernet: npmDecrypt!,
       raw: rawDecrypt!,
     })
+  }
+  // Python runs in a process of its own, so it cannot be interleaved with the rounds here: it is
+  // measured before and after, and the better figure of the two is the reference.
+  const pythonAfter = python(sizes, seconds)
+  for (const row of rows) {
+    const after = pythonAfter.get(row.size)![row.operation]
+    row.python = Math.max(row.python, after)
   }
   return rows
 }

@@ -1,6 +1,11 @@
-"""Python cryptography's Fernet ops/s, for the benchmark's reference: one JSON line per size."""
+"""Python cryptography's Fernet ops/s, for the benchmark's reference: one JSON line per size.
+
+Each rate is the median of five rounds, as on the Node side, so that a burst of load elsewhere
+does not decide the figure.
+"""
 
 import json
+import statistics
 import sys
 import time
 
@@ -8,14 +13,18 @@ from cryptography.fernet import Fernet
 
 
 def rate(operation, seconds):
-    for _ in range(200):
-        operation()
     count, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
         for _ in range(50):
             operation()
         count += 50
     return count / (time.perf_counter() - start)
+
+
+def median_rate(operation, seconds, rounds=5):
+    for _ in range(200):
+        operation()
+    return statistics.median(rate(operation, seconds / rounds) for _ in range(rounds))
 
 
 seconds = float(sys.argv[1])
@@ -25,6 +34,6 @@ for size in map(int, sys.argv[2:]):
     token = fernet.encrypt(payload)
     print(json.dumps({
         "size": size,
-        "encrypt": rate(lambda: fernet.encrypt(payload), seconds),
-        "decrypt": rate(lambda: fernet.decrypt(token), seconds),
+        "encrypt": median_rate(lambda: fernet.encrypt(payload), seconds),
+        "decrypt": median_rate(lambda: fernet.decrypt(token), seconds),
     }), flush=True)
