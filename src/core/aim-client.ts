@@ -36,9 +36,8 @@ export type { ActionVerification } from './verification.ts'
  * `CredentialStore`, encrypted: in Node `~/.aim/agents/<safe_name>.encrypted` with the SDK's
  * keyring key (a Python SDK plaintext `<safe_name>.json` there is migrated and removed); in
  * browsers the record `agents/<safe_name>` of the IndexedDB database `aim-sdk`, under the SDK
- * credentials' non-extractable key. A browser with WebCrypto Ed25519 keeps the private key of an
- * agent registered with the session as a non-extractable `CryptoKey` beside it, never in the
- * record.
+ * credentials' non-extractable key. A browser with WebCrypto Ed25519 keeps the agent's private
+ * key as a non-extractable `CryptoKey` beside it, never in the record.
  *
  * @example
  * ```ts
@@ -128,7 +127,7 @@ export class AimClient {
       if (reply.status !== 201 && reply.status !== 200) {
         throw serverError(reply, 'register the agent')
       }
-      return this.#saveIssuedAgent(reply, registration.name, storage)
+      return this.#saveIssuedAgent(reply, registration.name, safeName, storage)
     }
 
     const generated = await this.#generateIdentity()
@@ -170,6 +169,7 @@ export class AimClient {
   async #saveIssuedAgent(
     reply: JsonReply,
     name: string,
+    safeName: string,
     storage: CredentialStore,
   ): Promise<RegisteredAgent> {
     const agent = reply.body as Record<string, unknown> | undefined
@@ -178,9 +178,14 @@ export class AimClient {
       throw invalidResponse(reply, 'the agent registration')
     }
 
-    const check = await this.#Identity.fromPrivateKey(privateKey).catch(() => undefined)
-    if (!check || check.publicKey !== publicKey) throw invalidResponse(reply, 'the agent keys')
-    return this.#save(storage, name, agentId, privateKey, agent!, reply.url)
+    const imported = await this.#Identity.fromPrivateKey(privateKey).catch(() => undefined)
+    if (!imported || imported.publicKey !== publicKey)
+      throw invalidResponse(reply, 'the agent keys')
+
+    // Where the entry keeps non-extractable keys (browsers), the issued key is imported into one
+    // and the key bytes are not stored at all.
+    const kept = (await this.#keyVault?.save(safeName, imported)) ?? false
+    return this.#save(storage, name, agentId, kept ? imported : privateKey, agent!, reply.url)
   }
 
   async #save(

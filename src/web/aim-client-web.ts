@@ -13,10 +13,10 @@ const DATABASE = 'aim-sdk'
 /**
  * The agent side of the AIM API, for the web. Unless `agentStorage` is given, an agent named
  * `<name>` is the record `agents/<safe_name>` of the IndexedDB database `aim-sdk`, one Fernet
- * token under the same non-extractable key as the SDK credentials. An agent registered with the
- * session gets a non-extractable Ed25519 `CryptoKey`, kept beside the record and never in it;
- * only where WebCrypto lacks Ed25519 (or an API key made the key on the server) is the private
- * key kept inside the encrypted record.
+ * token under the same non-extractable key as the SDK credentials. Where WebCrypto has Ed25519,
+ * the agent's private key is a non-extractable `CryptoKey` kept beside the record and never in
+ * it (generated so for the session, imported so when the server issued it); only elsewhere is
+ * the private key kept inside the encrypted record.
  *
  * > [!WARNING]
  * > A key inside the record is decrypted into page memory to sign. Script running in the page can

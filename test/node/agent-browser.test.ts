@@ -236,4 +236,44 @@ describe('Agents in Chromium with the demo AIM server', () => {
       expect(afterReload).toEqual({ status: 200, exportRefused: true, publicKey: agent.publicKey })
     },
   )
+
+  withChromium(
+    'imports a server-issued key into a non-extractable CryptoKey and stores no key bytes',
+    async () => {
+      const page = await (await browser!.newContext()).newPage()
+      await page.goto(origin)
+      await ready(page)
+      const server = { aimUrl: aimServer!.url, apiKey: aimServer!.apiKeys[0]! }
+
+      const first = await page.evaluate(async (server) => {
+        const client = new window.aim.AimClient(server)
+        const agent = await client.registerAgent({ name: 'issued agent' })
+        const exported = await agent.identity.exportPrivateKey().then(
+          () => 'exported',
+          (error: Error) => error.name,
+        )
+        return { agentId: agent.agentId, exported }
+      }, server)
+      expect(first.exported).toBe('TypeError')
+
+      const stored = await databaseText(page, 'aim-sdk')
+      expect(stored).toMatch(/"gAAAAA[\w-]+=*"/)
+      expect(stored).not.toContain('private_key')
+
+      await page.reload()
+      await ready(page)
+      const second = await page.evaluate(async (server) => {
+        const client = new window.aim.AimClient(server)
+        const agent = await client.loadAgent('issued agent')
+        if (!agent) return undefined
+        const extractable = agent.identity.cryptoKey?.extractable
+        const verdict = await client.verifyAction(agent.identity, {
+          agentId: agent.agentId,
+          actionType: 'read_issued',
+        })
+        return { agentId: agent.agentId, extractable, status: verdict.status }
+      }, server)
+      expect(second).toEqual({ agentId: first.agentId, extractable: false, status: 'approved' })
+    },
+  )
 })

@@ -20,8 +20,8 @@ export interface BundleOptions {
 }
 
 /**
- * Builds `source` (an ES module that may import {@link WEB_ENTRY}) into one ES module and returns
- * its code. Dependencies such as idb-keyval are bundled in, as they would be in an app.
+ * Builds `source` (an ES module that may import {@link WEB_ENTRY}) into one ES module, modules
+ * loaded on demand included, and returns its code. Dependencies such as idb-keyval are bundled in, as they would be in an app.
  */
 export async function bundleApp(source: string, options: BundleOptions = {}): Promise<string> {
   const folder = await mkdtemp(join(tmpdir(), 'aim-bundle-'))
@@ -41,6 +41,8 @@ export async function bundleApp(source: string, options: BundleOptions = {}): Pr
         minify: options.minify ?? true,
         sourcemap: false,
         lib: { entry, formats: ['es'], fileName: () => 'app.js' },
+        // One file, as the pages serving it expect: modules loaded on demand (noble) inlined.
+        rollupOptions: { output: { inlineDynamicImports: true } },
       },
     })
     return await readFile(join(folder, 'out', 'app.js'), 'utf8')
