@@ -1,4 +1,4 @@
-// Base64 in both alphabets, written for WebCrypto runtimes that have no `Buffer`.
+// Base64 in both alphabets, in plain JavaScript for WebCrypto runtimes that lack Node's buffers.
 //
 // Decoding is strict: only the alphabet's characters, padding to a multiple of four, and no
 // leftover bits. Fernet tokens and keys are always canonical, so anything else is rejected rather
