@@ -2,6 +2,7 @@
 // encrypted twin, the newer sdk_credentials.json, one file per agent under agents/, and the same
 // names under ./.aim/ inside a downloaded SDK.
 
+import type { Stats } from 'node:fs'
 import { lstat, readdir } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -66,16 +67,30 @@ export async function findPlaintextCredentialFiles(
 }
 
 async function isFileOrLink(path: string): Promise<boolean> {
+  const stats = await lstatIfPresent(path)
+  return stats !== undefined && (stats.isFile() || stats.isSymbolicLink())
+}
+
+/**
+ * The `lstat` of a path, or `undefined` when it (or a folder on the way) does not exist.
+ *
+ * @throws {AimCredentialsError} `ERR_STORAGE_FAILED` for any other failure.
+ */
+export async function lstatIfPresent(path: string): Promise<Stats | undefined> {
   try {
-    const stats = await lstat(path)
-    return stats.isFile() || stats.isSymbolicLink()
+    return await lstat(path)
   } catch (error) {
-    if (isMissing(error) || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return false
+    if (isMissing(error) || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined
     throw storageError('check', path, error)
   }
 }
 
-async function listFolder(folder: string): Promise<string[]> {
+/**
+ * The names in a folder, or none when it does not exist.
+ *
+ * @throws {AimCredentialsError} `ERR_STORAGE_FAILED` when it exists but cannot be read.
+ */
+export async function listFolder(folder: string): Promise<string[]> {
   try {
     return await readdir(folder)
   } catch (error) {

@@ -3,31 +3,17 @@
 // page reload; and an agent key generated as a non-extractable CryptoKey, kept in IndexedDB
 // across a reload, signing a request the server verifies.
 
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
-
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect } from 'vitest'
 
 import { CHROMIUM_ARGS } from '../../vite.config.ts'
 import { startAimServer, type AimServer } from '../../demo/server/index.ts'
-import type * as WebEntry from '../../src/web/index.ts'
 import { itWith, CHROMIUM, chromiumBrowser } from './components.ts'
-import { bundleApp, WEB_ENTRY } from './web-bundle.ts'
-
-declare global {
-  interface Window {
-    aim: typeof WebEntry
-    aimReady?: boolean
-  }
-}
+import { serveWebEntry, type EntryPageServer } from './web-bundle.ts'
 
 const withChromium = itWith(chromiumBrowser)
 
-const PAGE = `<!doctype html><meta charset="utf-8"><title>aim agents</title>
-<script type="module">import * as aim from '/aim.js'; window.aim = aim; window.aimReady = true</script>`
-
-let pageServer: Server | undefined
+let pageServer: EntryPageServer | undefined
 let aimServer: AimServer | undefined
 let browser: Browser | undefined
 let origin = ''
@@ -35,14 +21,8 @@ let origin = ''
 beforeAll(async () => {
   if (!chromiumBrowser.available) return
 
-  const bundle = await bundleApp(`export * from ${JSON.stringify(WEB_ENTRY)}`, { minify: false })
-  pageServer = createServer((request, response) => {
-    const script = request.url === '/aim.js'
-    response.writeHead(200, { 'content-type': script ? 'text/javascript' : 'text/html' })
-    response.end(script ? bundle : PAGE)
-  })
-  await new Promise<void>((listening) => pageServer!.listen(0, '127.0.0.1', listening))
-  origin = `http://127.0.0.1:${(pageServer.address() as AddressInfo).port}`
+  pageServer = await serveWebEntry()
+  origin = pageServer.origin
 
   aimServer = await startAimServer()
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
@@ -51,7 +31,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close()
   await aimServer?.close()
-  await new Promise((closed) => (pageServer ? pageServer.close(closed) : closed(undefined)))
+  await pageServer?.close()
 })
 
 async function ready(page: Page): Promise<void> {

@@ -2,23 +2,17 @@
 // SecureCredentialStorage (IndexedDB and Web Locks) and talk to the demo AIM server with a
 // seconds-long access-token lifetime: one refresh per expiry, no reuse, every call served.
 
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
-
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect } from 'vitest'
 
 import { CHROMIUM_ARGS } from '../../vite.config.ts'
 import { startAimServer, type AimServer } from '../../demo/server/index.ts'
-import type * as WebEntry from '../../src/web/index.ts'
 import { itWith, CHROMIUM, chromiumBrowser } from './components.ts'
-import { bundleApp, WEB_ENTRY } from './web-bundle.ts'
+import { serveWebEntry, type EntryPageServer } from './web-bundle.ts'
 
 declare global {
   interface Window {
-    aim: typeof WebEntry
-    aimReady?: boolean
-    tokens?: WebEntry.TokenManager
+    tokens?: import('../../src/web/index.ts').TokenManager
   }
 }
 
@@ -38,10 +32,7 @@ const TTL_SECONDS = 4
 const PERIOD_MS = 4_000
 const DATABASE = 'aim-token-tabs'
 
-const PAGE = `<!doctype html><meta charset="utf-8"><title>aim tokens</title>
-<script type="module">import * as aim from '/aim.js'; window.aim = aim; window.aimReady = true</script>`
-
-let pageServer: Server | undefined
+let pageServer: EntryPageServer | undefined
 let aimServer: AimServer | undefined
 let browser: Browser | undefined
 let origin = ''
@@ -49,14 +40,8 @@ let origin = ''
 beforeAll(async () => {
   if (!chromiumBrowser.available) return
 
-  const bundle = await bundleApp(`export * from ${JSON.stringify(WEB_ENTRY)}`, { minify: false })
-  pageServer = createServer((request, response) => {
-    const script = request.url === '/aim.js'
-    response.writeHead(200, { 'content-type': script ? 'text/javascript' : 'text/html' })
-    response.end(script ? bundle : PAGE)
-  })
-  await new Promise<void>((listening) => pageServer!.listen(0, '127.0.0.1', listening))
-  origin = `http://127.0.0.1:${(pageServer.address() as AddressInfo).port}`
+  pageServer = await serveWebEntry()
+  origin = pageServer.origin
 
   aimServer = await startAimServer({ accessTokenTtlSeconds: TTL_SECONDS })
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
@@ -65,7 +50,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close()
   await aimServer?.close()
-  await new Promise((closed) => (pageServer ? pageServer.close(closed) : closed(undefined)))
+  await pageServer?.close()
 })
 
 async function openPage(context: Awaited<ReturnType<Browser['newContext']>>): Promise<Page> {

@@ -2,6 +2,8 @@
 // build would: for the size check, and to serve the entry to real Chromium pages.
 
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -48,5 +50,42 @@ export async function bundleApp(source: string, options: BundleOptions = {}): Pr
     return await readFile(join(folder, 'out', 'app.js'), 'utf8')
   } finally {
     await rm(folder, { recursive: true, force: true })
+  }
+}
+
+declare global {
+  interface Window {
+    /** The web entry, as the pages of {@link serveWebEntry} load it. */
+    aim: typeof import('../../src/web/index.ts')
+    aimReady?: boolean
+  }
+}
+
+const ENTRY_PAGE = `<!doctype html><meta charset="utf-8"><title>aim-credentials</title>
+<script type="module">import * as aim from '/aim.js'; window.aim = aim; window.aimReady = true</script>`
+
+/** A page server on 127.0.0.1, a secure context like HTTPS, for Playwright tests. */
+export interface EntryPageServer {
+  /** e.g. `http://127.0.0.1:41234`: its page sets `window.aim` and then `window.aimReady`. */
+  origin: string
+  close(): Promise<void>
+}
+
+/** Serves a page that loads the whole web entry (bundled from the sources) as `window.aim`. */
+export async function serveWebEntry(): Promise<EntryPageServer> {
+  const bundle = await bundleApp(`export * from ${JSON.stringify(WEB_ENTRY)}`, { minify: false })
+  const server = createServer((request, response) => {
+    const script = request.url === '/aim.js'
+    response.writeHead(200, {
+      'content-type': script ? 'text/javascript' : 'text/html',
+      'cache-control': 'no-store',
+    })
+    response.end(script ? bundle : ENTRY_PAGE)
+  })
+  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening))
+
+  return {
+    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise((closed) => server.close(() => closed())),
   }
 }

@@ -4,23 +4,13 @@
 // withLock in one page holds back the others, and tokens interoperate with Python's Fernet.
 
 import { spawnSync } from 'node:child_process'
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect } from 'vitest'
 
 import { CHROMIUM_ARGS } from '../../vite.config.ts'
-import type * as WebEntry from '../../src/web/index.ts'
 import { itWith, PYTHON, pythonCryptography, CHROMIUM, chromiumBrowser } from './components.ts'
-import { bundleApp, WEB_ENTRY } from './web-bundle.ts'
-
-declare global {
-  interface Window {
-    aim: typeof WebEntry
-    aimReady?: boolean
-  }
-}
+import { serveWebEntry, type EntryPageServer } from './web-bundle.ts'
 
 const withChromium = itWith(chromiumBrowser)
 const withChromiumAndPython = itWith({
@@ -28,39 +18,22 @@ const withChromiumAndPython = itWith({
   available: pythonCryptography.available && chromiumBrowser.available,
 })
 
-const PAGE = `<!doctype html><meta charset="utf-8"><title>aim storage</title>
-<script type="module">import * as aim from '/aim.js'; window.aim = aim; window.aimReady = true</script>`
-
-let server: Server | undefined
+let server: EntryPageServer | undefined
 let origin = ''
 let browser: Browser | undefined
 let context: BrowserContext
 
-/** Serves the page and the web entry bundle on 127.0.0.1 (a secure context, like HTTPS). */
-async function serve(bundle: string): Promise<void> {
-  server = createServer((request, response) => {
-    const script = request.url === '/aim.js'
-    response.writeHead(200, {
-      'content-type': script ? 'text/javascript' : 'text/html',
-      'cache-control': 'no-store',
-    })
-    response.end(script ? bundle : PAGE)
-  })
-  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve))
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-}
-
 beforeAll(async () => {
   if (!chromiumBrowser.available) return
-  const bundle = await bundleApp(`export * from ${JSON.stringify(WEB_ENTRY)}`, { minify: false })
-  await serve(bundle)
+  server = await serveWebEntry()
+  origin = server.origin
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
   context = await browser.newContext()
 }, 120_000)
 
 afterAll(async () => {
   await browser?.close()
-  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)))
+  await server?.close()
 })
 
 async function openPage(): Promise<Page> {

@@ -1,10 +1,9 @@
 // Finds every credentials file the commands deal with, encrypted or plaintext, SDK or agent, in
 // `~/.aim` and `./.aim`, with its mode: what `status`, `doctor` and `rotate-key` look at.
 
-import { lstat, readdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 
-import { isMissing, storageError } from '../files.ts'
+import { listFolder, lstatIfPresent } from '../credential-paths.ts'
 import type { CliSettings } from './settings.ts'
 
 /** Which `.aim` folder a file is in. */
@@ -73,7 +72,7 @@ export async function findCredentialFiles(settings: CliSettings): Promise<Creden
   for (const { path: folder, place } of aimFolders(settings)) {
     const agents = join(folder, 'agents')
     for (const path of [folder, agents]) {
-      const stats = await statOrUndefined(path)
+      const stats = await lstatIfPresent(path)
       inventory.folders.push({
         path,
         place,
@@ -101,7 +100,7 @@ async function describeFile(
   kind: CredentialFile['kind'],
   place: Place,
 ): Promise<CredentialFile | undefined> {
-  const stats = await statOrUndefined(path)
+  const stats = await lstatIfPresent(path)
   if (!stats || !(stats.isFile() || stats.isSymbolicLink())) return undefined
   return {
     path,
@@ -110,24 +109,6 @@ async function describeFile(
     place,
     mode: stats.mode & 0o777,
     symlink: stats.isSymbolicLink(),
-  }
-}
-
-async function statOrUndefined(path: string) {
-  try {
-    return await lstat(path)
-  } catch (error) {
-    if (isMissing(error) || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined
-    throw storageError('check', path, error)
-  }
-}
-
-async function listFolder(folder: string): Promise<string[]> {
-  try {
-    return await readdir(folder)
-  } catch (error) {
-    if (isMissing(error) || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return []
-    throw storageError('list', folder, error)
   }
 }
 
